@@ -28,7 +28,8 @@ class Client {
 
   // The socket path: $FULCRUM_CTRL_SOCKET if set, else kDefaultSocketPath.
   static std::string default_path();
-  // Returns 0 or a positive errno. The fd is close-on-exec.
+  // Returns 0 or a positive errno. The fd is close-on-exec and non-blocking. timeout_ms bounds the connect
+  // and then each call(); a negative value waits forever.
   int connect(const std::string& path, int timeout_ms = 5000);
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }

@@ -13,10 +13,10 @@ namespace fulcrum::ctrl {
 
 struct ServerCounters {
   uint64_t accepted = 0;
-  uint64_t requests = 0;
-  uint64_t errors = 0;        // replies with a non-zero status
-  uint64_t unauthorised = 0;
-  uint64_t protocol_errors = 0;  // bad magic, bad version, oversize length
+  uint64_t requests = 0;         // frames answered, error replies included
+  uint64_t errors = 0;           // replies with a non-zero status
+  uint64_t unauthorised = 0;     // peers refused with EPERM
+  uint64_t protocol_errors = 0;  // bad magic, bad version, a non-request kind, oversize length
 };
 
 class Server {
@@ -31,7 +31,6 @@ class Server {
   unsigned poll();
   const std::string& path() const { return path_; }
   const ServerCounters& counters() const;
-
 
  private:
   struct Impl;

@@ -22,6 +22,9 @@ namespace fulcrum::core {
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(std::string key, std::string value, std::string allowed, int line = 0);
+  // For the file as a whole: it can not be read, or it is not TOML. "line 3: syntax error: ..."
+  enum FileProblem { file_problem };
+  ConfigError(FileProblem, const std::string& what, int line = 0);
   const std::string& key() const { return key_; }
 
  private:
@@ -39,7 +42,7 @@ class ConfigDocument;
 
 class ConfigTable {
  public:
-  // Scalars. `help` documents the key; ranges and enums are enforced with a ConfigError naming the key.
+  // Scalars. `help` documents the key (an empty help marks a key of a free-form table, left out of the schema); ranges and enums are enforced with a ConfigError naming the key.
   bool get_bool(std::string_view key, bool fallback, std::string_view help);
   int64_t get_int(std::string_view key, int64_t fallback, int64_t min, int64_t max, std::string_view help);
   int64_t require_int(std::string_view key, int64_t min, int64_t max, std::string_view help);
@@ -61,6 +64,8 @@ class ConfigTable {
 
   // Throws a ConfigError naming `key` with the value the file gave it.
   [[noreturn]] void fail(std::string_view key, std::string_view allowed) const;
+  // The same for one element of an array.
+  [[noreturn]] void fail(std::string_view key, size_t index, std::string_view allowed) const;
   const std::string& path() const { return path_; }
 
  private:

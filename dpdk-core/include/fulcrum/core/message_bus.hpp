@@ -13,6 +13,7 @@
 // a timeout. A worker that blocked on another lcore could deadlock the dataplane, so workers only send.
 // A reply that comes after its caller gave up is discarded by the replier; nothing is leaked or written late.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -55,7 +56,10 @@ struct BusCounters {
 
 class MessageBus {
  public:
-  // `lcores`: every lcore that has an inbox; `workers`: the subset that multicast and call_workers reach.
+  // The master and every worker get an inbox; `workers` are the lcores that multicast and call_workers reach.
+  // `ring_size` is a power of two (an inbox holds ring_size - 1 messages); the pool's `pool_size` messages are
+  // shared by all lcores. Throws std::invalid_argument on bad arguments, std::runtime_error when DPDK can not
+  // allocate. The bus must outlive every lcore loop that polls or sends on it.
   MessageBus(unsigned master, std::vector<unsigned> workers, unsigned ring_size = 4096, unsigned pool_size = 16383);
   ~MessageBus();
   MessageBus(const MessageBus&) = delete;
@@ -83,6 +87,8 @@ class MessageBus {
   unsigned poll(unsigned budget = 32);
 
   BusCounters counters(unsigned lcore) const;
+  // Messages out of the pool: queued, being handled, or awaiting their caller. 0 when the bus is idle.
+  unsigned pool_in_use() const;
   const char* type_name(uint16_t type) const;
   unsigned master() const { return master_; }
   const std::vector<unsigned>& workers() const { return workers_; }
@@ -96,23 +102,36 @@ class MessageBus {
     MsgHandler handler = nullptr;
     void* ctx = nullptr;
   };
-  struct alignas(64) LcoreState {
-    rte_ring* inbox = nullptr;
-    BusCounters counters;
+  // Written by the lcore it belongs to only (a load and a store, no locked instruction), read by anyone.
+  struct alignas(64) LcoreCounters {
+    std::atomic<uint64_t> sent{0};
+    std::atomic<uint64_t> received{0};
+    std::atomic<uint64_t> ring_full{0};
+    std::atomic<uint64_t> no_memory{0};
+    std::atomic<uint64_t> late_replies{0};
   };
 
-  int check(unsigned lcore, uint16_t type, uint32_t size) const;
+  int check(unsigned lcore, uint16_t type, uint32_t size, const void* payload) const;
+  std::string explain_invalid(unsigned lcore, uint16_t type, uint32_t size, const void* payload) const;
   Msg* make(uint16_t type, const void* payload, uint32_t size, int* err);
+  void fill(Msg* msg, uint16_t type, const void* payload, uint32_t size) const;
   int enqueue(unsigned lcore, Msg* msg);
+  void handle(Msg* msg, unsigned self);
+  LcoreCounters* own_counters();
   CallResult call_many(const std::vector<unsigned>& targets, uint16_t type, const void* payload, uint32_t size,
                        std::chrono::microseconds timeout);
+  void release();
 
   unsigned master_;
   std::vector<unsigned> workers_;
   rte_mempool* pool_ = nullptr;
   std::vector<TypeInfo> types_;
-  std::vector<LcoreState> lcores_;  // indexed by lcore id
+  // Both indexed by lcore id. Inboxes are read by every sender and never change after construction, so they
+  // live apart from the counters, which their owners keep writing.
+  std::vector<rte_ring*> inboxes_;
+  std::vector<LcoreCounters> counters_;
   bool sealed_ = false;
+  bool in_call_ = false;  // master only: a call is waiting, so handlers it runs must not start another
 };
 
 // Typed façade: binds a type id to its payload and reply structs at compile time, so that sizes can not

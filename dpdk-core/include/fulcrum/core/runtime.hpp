@@ -31,7 +31,8 @@ enum class PollMode : uint8_t { busy, idle_sleep };
 
 struct PollingConfig {
   PollMode mode = PollMode::idle_sleep;
-  uint32_t idle_sleep_us = 100;
+  uint32_t idle_sleep_us = 100;      // the first sleep after a run of empty polls
+  uint32_t idle_sleep_max_us = 1000;  // sleeps double while the lcore stays idle, up to this
   uint32_t idle_polls_before_sleep = 256;
 };
 

@@ -22,6 +22,12 @@ struct Timer {
   uint8_t kind = 0;         // index of the callback registered with TimerWheel::register_kind
   uint8_t reserved[3] = {};
 
+  Timer() = default;
+  // The wheel links timers by address: a copied or moved armed timer would corrupt it, so owners that relocate
+  // entries must cancel and re-arm instead.
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
   bool armed() const { return pprev != nullptr; }
 };
 static_assert(sizeof(Timer) == 24);
@@ -49,26 +55,43 @@ class TimerWheel {
   // Fires, in expiry order between levels and FIFO within a tick, every timer due at or before `now_tick`,
   // at most `budget` of them. A callback may arm or cancel any timer, including the one firing. Timers left
   // over when the budget runs out fire on the next call. Returns how many fired.
+  // FIFO means in order of the last arm() call. A timer armed with delay 0, also from a callback, waits for
+  // the next call, so a callback re-arming itself with delay 0 cannot loop. While a callback runs, now() is
+  // the tick being processed, which is the timer's expiry unless a callback armed it with delay 0; after
+  // the call it is the last tick processed, short of now_tick if the budget ran out. A now_tick behind
+  // now() only fires what is already due. Must not be called from a callback.
   uint32_t advance(uint32_t now_tick, uint32_t budget = UINT32_MAX);
 
   uint32_t now() const { return now_; }
   size_t size() const { return size_; }
 
  private:
-  // A slot is an intrusive list; the head's address is what pprev of the first node points at.
-  struct Slot {
-    Timer* head = nullptr;
+  // Every list (slot, due, zero-delay) is a ring through a sentinel Timer: unlinking then needs neither the
+  // list nor a branch, and appending at the tail, which FIFO order needs, is O(1). A sentinel's pprev points
+  // at the next field of the last node (its own next when the ring is empty).
+  using Bitmap = std::array<uint64_t, kSlots / 64>;
+  struct Kind {
+    Callback callback = nullptr;
+    void* ctx = nullptr;
   };
-  void insert(Timer& timer);
-  void cascade(unsigned level);
 
-  std::array<std::array<Slot, kSlots>, kLevels> levels_{};
-  std::array<Callback, kMaxKinds> callbacks_{};
-  std::array<void*, kMaxKinds> contexts_{};
-  unsigned kinds_ = 0;
+  void insert(Timer& timer);
+  void cascade(unsigned level, unsigned slot);
+  bool next_event(uint32_t& tick) const;
+  void expire_tick();
+  uint32_t fire_due(uint32_t budget);
+
+  // Placement: a timer sits on the level of the highest byte in which its expiry differs from now_, in the
+  // slot given by that byte of the expiry. Slots are cascaded when now_ enters their span, so all timers of
+  // one expiry always share a slot, and appending keeps them in arming order.
+  std::array<std::array<Timer, kSlots>, kLevels> slots_;
+  std::array<Bitmap, kLevels> occupied_{};  // may over-report after cancel; cleared when the slot is visited
+  std::array<Kind, kMaxKinds> kinds_{};
+  unsigned kind_count_ = 0;
   uint32_t now_;
   size_t size_ = 0;
-  Slot pending_{};  // timers taken out of a slot for firing but not yet fired (budget ran out)
+  Timer due_;         // expired, waiting for their callback; left over here when the budget runs out
+  Timer zero_delay_;  // armed with delay 0: they join due_ at the start of the next advance
 };
 
 // Converts TSC readings into the wheel's ticks; one per lcore, created after rte_eal_init.

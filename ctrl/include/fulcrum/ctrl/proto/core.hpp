@@ -5,7 +5,7 @@
 
 #include "fulcrum/ctrl/protocol.hpp"
 
-namespace fulcrum::ctrl::core {
+namespace fulcrum::ctrl::core_msg {
 
 constexpr uint32_t kGetStatus = ids::kCoreFirst + 1;  // get, empty request -> StatusReply + LcoreStatus[n]
 constexpr uint32_t kEcho = ids::kCoreFirst + 2;       // get, any payload up to 4 KiB, echoed back (diagnostics)
@@ -36,4 +36,4 @@ struct LcoreStatus {
 };
 static_assert(sizeof(LcoreStatus) == 48);
 
-}  // namespace fulcrum::ctrl::core
+}  // namespace fulcrum::ctrl::core_msg

@@ -1,0 +1,15 @@
+#include "command.hpp"
+
+namespace fulcrum::dpip {
+
+int run_cpu(Context& ctx, Args args);
+
+std::span<const Object> objects() {
+  // Order decides abbreviations, as in ip: the first match wins.
+  static const Object table[] = {
+      {"cpu", "lcore roles and load", run_cpu},
+  };
+  return table;
+}
+
+}  // namespace fulcrum::dpip
