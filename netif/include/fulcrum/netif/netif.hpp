@@ -1,0 +1,60 @@
+#pragma once
+// What other layers (ipv4, ipv6, arp, ipvs) use of netif: the ethertype hooks on the receive path, send(),
+// and the ingress device of a received mbuf.
+//
+// Devices are "netdevs" named by an ifindex (1, 2, ...; 0 is none), as in Linux: a DPDK port now, a VLAN
+// sub-interface or a bond later, so the layers above never hold DPDK port ids.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "fulcrum/netif/mac_address.hpp"
+
+namespace fulcrum::netif {
+
+using Ifindex = uint16_t;
+constexpr Ifindex kNoIfindex = 0;
+
+// Receives a burst of frames of one ethertype, on the worker that polled them, in arrival order. Each mbuf's
+// data starts at the L3 header; l2_len is set and the Ethernet header is still in the buffer just before the
+// data. The handler owns the mbufs: it sends, keeps or frees every one of them.
+using EthertypeHandler = void (*)(void* ctx, rte_mbuf** pkts, uint16_t n);
+
+// Offset of the ingress-ifindex mbuf dynfield; registered when the netif module initialises.
+extern int g_ingress_ifindex_offset;
+
+inline Ifindex ingress_ifindex(const rte_mbuf* m) {
+  return *RTE_MBUF_DYNFIELD(m, g_ingress_ifindex_offset, const Ifindex*);
+}
+inline void set_ingress_ifindex(rte_mbuf* m, Ifindex ifindex) {
+  *RTE_MBUF_DYNFIELD(m, g_ingress_ifindex_offset, Ifindex*) = ifindex;
+}
+
+class Dataplane;
+
+class Netif {
+ public:
+  explicit Netif(Dataplane& dp) : dp_(&dp) {}
+
+  // Before the lcores start (a module's init). `ethertype` in host order (RTE_ETHER_TYPE_IPV4). Throws
+  // std::logic_error for a second handler of one ethertype, too many handlers, or a call after start.
+  void register_ethertype(uint16_t ethertype, const char* name, EthertypeHandler fn, void* ctx);
+
+  // Queues a complete frame (Ethernet header included) for `ifindex` on the calling lcore's own TX queue;
+  // sent in a burst at the end of the lcore's loop. Takes the mbuf in every case: a down device or a full TX
+  // ring frees it and counts the drop. Workers and the master only, never another thread.
+  void send(rte_mbuf* m, Ifindex ifindex);
+
+  // Lookups for set-up and control work (master).
+  Ifindex find(std::string_view name) const;
+  std::optional<MacAddress> mac(Ifindex ifindex) const;
+
+ private:
+  Dataplane* dp_;
+};
+
+}  // namespace fulcrum::netif

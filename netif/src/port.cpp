@@ -1,0 +1,125 @@
+#include "port.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+namespace fulcrum::netif {
+namespace {
+
+std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+[[noreturn]] void fail(const PortConfig& cfg, const std::string& what) {
+  throw std::runtime_error("port '" + cfg.name + "' (vdev \"" + cfg.vdev + "\"): " + what);
+}
+
+// af_packet joins every queue pair's socket to one PACKET_FANOUT group at probe time: the kernel feeds all of
+// them, so a queue left unpolled silently loses its share of the traffic.
+bool feeds_every_queue(const std::string& driver) { return driver == "net_af_packet"; }
+
+}  // namespace
+
+OpenedPort open_port(const PortConfig& cfg, unsigned workers, rte_mempool* pool) {
+  const std::string dev_name(vdev_device_name(cfg.vdev));
+  if (const int rc = rte_dev_probe(cfg.vdev.c_str()); rc < 0) {
+    fail(cfg, "can not create the device: " + err_text(rc) + " (check the driver name and its arguments)");
+  }
+  OpenedPort out;
+  if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &out.port_id) != 0) {
+    rte_eal_hotplug_remove("vdev", dev_name.c_str());
+    fail(cfg, "the device \"" + dev_name + "\" is not an ethernet port");
+  }
+  try {
+    rte_eth_dev_info info{};
+    if (const int rc = rte_eth_dev_info_get(out.port_id, &info); rc != 0) fail(cfg, "no device info: " + err_text(rc));
+    out.driver = info.driver_name ? info.driver_name : "";
+
+    out.rx_queues = cfg.rx_queues != 0 ? cfg.rx_queues
+                    : feeds_every_queue(out.driver) ? info.max_rx_queues
+                                                    : static_cast<uint16_t>(workers);
+    out.tx_queues = cfg.tx_queues != 0 ? cfg.tx_queues : static_cast<uint16_t>(workers + 1);
+    if (out.rx_queues > info.max_rx_queues || out.tx_queues > info.max_tx_queues) {
+      fail(cfg, "needs " + std::to_string(out.rx_queues) + " RX and " + std::to_string(out.tx_queues) +
+                    " TX queues but " + out.driver + " offers " + std::to_string(info.max_rx_queues) + " and " +
+                    std::to_string(info.max_tx_queues) +
+                    (out.driver == "net_af_packet" ? " (set qpairs=N in the vdev string)" : ""));
+    }
+    if (feeds_every_queue(out.driver) && out.rx_queues != info.max_rx_queues) {
+      fail(cfg, "rx_queues = " + std::to_string(out.rx_queues) + " but " + out.driver + " spreads traffic over all " +
+                    std::to_string(info.max_rx_queues) + " of its queue pairs: every one must be polled");
+    }
+    if (out.tx_queues < workers + 1) {
+      fail(cfg, "tx_queues = " + std::to_string(out.tx_queues) + ": every worker and the master need a TX queue of " +
+                    "their own (" + std::to_string(workers + 1) + ")");
+    }
+    if (cfg.mtu < info.min_mtu || cfg.mtu > info.max_mtu) {
+      fail(cfg, "mtu " + std::to_string(cfg.mtu) + " is outside what " + out.driver + " allows (" +
+                    std::to_string(info.min_mtu) + " to " + std::to_string(info.max_mtu) + ")");
+    }
+
+    rte_eth_conf conf{};
+    conf.rxmode.mtu = cfg.mtu;
+    if (const int rc = rte_eth_dev_configure(out.port_id, out.rx_queues, out.tx_queues, &conf); rc != 0) {
+      fail(cfg, "configure with " + std::to_string(out.rx_queues) + " RX / " + std::to_string(out.tx_queues) +
+                    " TX queues: " + err_text(rc));
+    }
+    uint16_t rx_desc = cfg.rx_desc;
+    uint16_t tx_desc = cfg.tx_desc;
+    rte_eth_dev_adjust_nb_rx_tx_desc(out.port_id, &rx_desc, &tx_desc);
+    const int socket = rte_eth_dev_socket_id(out.port_id) >= 0 ? rte_eth_dev_socket_id(out.port_id)
+                                                               : static_cast<int>(rte_socket_id());
+    for (uint16_t q = 0; q < out.rx_queues; ++q) {
+      if (const int rc = rte_eth_rx_queue_setup(out.port_id, q, rx_desc, static_cast<unsigned>(socket), nullptr, pool);
+          rc != 0) {
+        fail(cfg, "RX queue " + std::to_string(q) + ": " + err_text(rc));
+      }
+    }
+    for (uint16_t q = 0; q < out.tx_queues; ++q) {
+      if (const int rc = rte_eth_tx_queue_setup(out.port_id, q, tx_desc, static_cast<unsigned>(socket), nullptr);
+          rc != 0) {
+        fail(cfg, "TX queue " + std::to_string(q) + ": " + err_text(rc));
+      }
+    }
+    if (cfg.mac) {
+      rte_ether_addr addr;
+      std::memcpy(addr.addr_bytes, cfg.mac->bytes.data(), RTE_ETHER_ADDR_LEN);
+      if (const int rc = rte_eth_dev_default_mac_addr_set(out.port_id, &addr); rc != 0) {
+        fail(cfg, "mac " + cfg.mac->to_string() + ": " + err_text(rc));
+      }
+    }
+    if (const int rc = rte_eth_dev_start(out.port_id); rc != 0) fail(cfg, "start: " + err_text(rc));
+    if (const int rc = set_port_promisc(out.port_id, cfg.promisc); rc != 0 && rc != -ENOTSUP) {
+      fail(cfg, std::string("promisc ") + (cfg.promisc ? "on" : "off") + ": " + err_text(rc));
+    }
+    rte_ether_addr addr;
+    rte_eth_macaddr_get(out.port_id, &addr);
+    std::memcpy(out.mac.bytes.data(), addr.addr_bytes, RTE_ETHER_ADDR_LEN);
+  } catch (...) {
+    close_port(out.port_id);
+    throw;
+  }
+  return out;
+}
+
+void close_port(uint16_t port_id) {
+  rte_eth_dev_stop(port_id);
+  rte_eth_dev_close(port_id);  // releases a vdev's port; the device itself goes with EAL cleanup
+}
+
+int set_port_mtu(uint16_t port_id, uint16_t mtu) { return rte_eth_dev_set_mtu(port_id, mtu); }
+
+int set_port_promisc(uint16_t port_id, bool on) {
+  return on ? rte_eth_promiscuous_enable(port_id) : rte_eth_promiscuous_disable(port_id);
+}
+
+int set_port_link(uint16_t port_id, bool up) {
+  const int rc = up ? rte_eth_dev_set_link_up(port_id) : rte_eth_dev_set_link_down(port_id);
+  return rc == -ENOTSUP ? 0 : rc;
+}
+
+}  // namespace fulcrum::netif

@@ -1,0 +1,60 @@
+// The transmit path: send() buffers a frame on the calling lcore's own TX queue of the port; the buffers go
+// out in one tx_burst when full and at the end of every loop. A frame the ring refuses is freed and counted.
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "dataplane.hpp"
+
+namespace fulcrum::netif {
+
+void Dataplane::send(rte_mbuf* m, Ifindex ifindex) {
+  LcoreState* st = state_of_calling_lcore();
+  const unsigned slot = slot_of(ifindex);
+  if (st == nullptr || ifindex == kNoIfindex || slot >= kMaxPorts || !st->tx[slot].present) {
+    // Not an lcore of ours, or no such device: a bug in the caller, never traffic. Free, do not crash.
+    rte_pktmbuf_free(m);
+    return;
+  }
+  TxPort& tx = st->tx[slot];
+  if (!st->ports[slot].up) {
+    tx.counters.drop(Drop::down);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  tx.lens[tx.count] = m->pkt_len;
+  tx.pkts[tx.count++] = m;
+  if (tx.count == kTxBurst) flush_tx(tx);
+}
+
+void Dataplane::flush_tx(TxPort& tx) {
+  const uint16_t sent = rte_eth_tx_burst(tx.port_id, tx.queue, tx.pkts.data(), tx.count);
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < sent; ++i) bytes += tx.lens[i];
+  tx.counters.packets.add(sent);
+  tx.counters.bytes.add(bytes);
+  if (sent < tx.count) {
+    tx.counters.drop(Drop::tx_full, tx.count - sent);
+    rte_pktmbuf_free_bulk(tx.pkts.data() + sent, tx.count - sent);
+  }
+  tx.count = 0;
+}
+
+uint32_t Dataplane::flush_all(LcoreState& st) {
+  uint32_t flushed = 0;
+  for (auto& tx : st.tx) {
+    if (tx.count == 0) continue;
+    flushed += tx.count;
+    flush_tx(tx);
+  }
+  return flushed;
+}
+
+uint32_t Dataplane::tx_flush_job(void* self) {
+  auto* dp = static_cast<Dataplane*>(self);
+  dp->running_.store(true, std::memory_order_relaxed);
+  LcoreState* st = dp->state_of_calling_lcore();
+  return st == nullptr ? 0 : flush_all(*st);
+}
+
+}  // namespace fulcrum::netif

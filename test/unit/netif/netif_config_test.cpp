@@ -1,0 +1,110 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "fulcrum/core/config.hpp"
+#include "fulcrum/netif/netif_config.hpp"
+
+using fulcrum::core::ConfigDocument;
+using fulcrum::core::ConfigError;
+using fulcrum::netif::NetifConfig;
+using fulcrum::netif::read_netif_config;
+
+namespace {
+
+NetifConfig read(const std::string& text) {
+  auto doc = ConfigDocument::from_string(text);
+  auto root = doc.root();
+  auto cfg = read_netif_config(root);
+  doc.reject_unknown_keys();
+  return cfg;
+}
+
+// The ConfigError's text for a config that must be refused.
+std::string error_of(const std::string& text) {
+  try {
+    read(text);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  FAIL("no ConfigError for: " << text);
+  return "";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("a port takes its defaults, and every key when given") {
+  auto cfg = read("[[port]]\nname = \"dpdk0\"\nvdev = \"net_af_packet0,iface=veth1\"\n");
+  REQUIRE(cfg.ports.size() == 1);
+  const auto& p = cfg.ports[0];
+  CHECK(p.rx_queues == 0);
+  CHECK(p.tx_queues == 0);
+  CHECK(p.mtu == 1500);
+  CHECK_FALSE(p.mac);
+  CHECK_FALSE(p.promisc);
+  CHECK(fulcrum::netif::vdev_device_name(p.vdev) == "net_af_packet0");
+
+  cfg = read(
+      "[netif]\nmbufs = 4095\nmbuf_cache = 64\nlink_poll_ms = 200\n"
+      "[[port]]\nname = \"dpdk0\"\nvdev = \"net_ring0\"\nrx_queues = 2\ntx_queues = 3\nrx_desc = 512\n"
+      "tx_desc = 256\nmtu = 9000\nmac = \"02:00:c6:12:00:01\"\npromisc = true\n");
+  CHECK(cfg.mbufs == 4095);
+  CHECK(cfg.mbuf_cache == 64);
+  CHECK(cfg.link_poll_ms == 200);
+  CHECK(cfg.ports[0].rx_queues == 2);
+  CHECK(cfg.ports[0].tx_queues == 3);
+  CHECK(cfg.ports[0].mtu == 9000);
+  CHECK(cfg.ports[0].mac->to_string() == "02:00:c6:12:00:01");
+  CHECK(cfg.ports[0].promisc);
+}
+
+TEST_CASE("no [[port]] is valid and still declares the port keys") {
+  auto doc = ConfigDocument::from_string("");
+  auto root = doc.root();
+  CHECK(read_netif_config(root).ports.empty());
+  doc.reject_unknown_keys();
+  bool saw_vdev = false;
+  for (const auto& k : doc.schema()) saw_vdev = saw_vdev || k.path == "port[].vdev";
+  CHECK(saw_vdev);
+}
+
+TEST_CASE("bad ports are refused naming the key, the value and what is allowed") {
+  const std::string good = "vdev = \"net_null0\"\n";
+  auto e = error_of("[[port]]\nname = \"a\"\n" + good + "[[port]]\nname = \"a\"\nvdev = \"net_null1\"\n");
+  CHECK(contains(e, "'port[1].name' = \"a\""));
+  CHECK(contains(e, "port[0]"));
+
+  e = error_of("[[port]]\nname = \"a\"\nvdev = \"net_null0,x=1\"\n[[port]]\nname = \"b\"\nvdev = \"net_null0\"\n");
+  CHECK(contains(e, "'port[1].vdev'"));
+  CHECK(contains(e, "net_null0"));
+
+  e = error_of("[[port]]\nname = \"a\"\n" + good + "mac = \"02:00:c6:12:00\"\n");
+  CHECK(contains(e, "'port[0].mac' = \"02:00:c6:12:00\""));
+  CHECK(contains(e, "six hex bytes"));
+
+  e = error_of("[[port]]\nname = \"a\"\n" + good + "mac = \"01:00:5e:00:00:01\"\n");
+  CHECK(contains(e, "unicast"));
+
+  e = error_of("[[port]]\nname = \"a\"\n" + good + "mtu = 99999\n");
+  CHECK(contains(e, "'port[0].mtu' = 99999"));
+  CHECK(contains(e, "68"));
+  CHECK(contains(e, "9600"));
+
+  e = error_of("[[port]]\nname = \"a\"\nvdev = \"\"\n");
+  CHECK(contains(e, "'port[0].vdev' = \"\""));
+
+  e = error_of("[[port]]\nname = \"a\"\nvdev = \",iface=x\"\n");
+  CHECK(contains(e, "device name"));
+
+  e = error_of("[[port]]\n" + good);
+  CHECK(contains(e, "'port[0].name'"));
+  CHECK(contains(e, "required"));
+
+  e = error_of("[[port]]\nname = \"a very long name!\"\n" + good);
+  CHECK(contains(e, "1 to 15 characters"));
+
+  e = error_of("[[port]]\nname = \"a\"\n" + good + "speed = 10\n");
+  CHECK(contains(e, "port[0].speed"));
+}
