@@ -38,7 +38,24 @@ msg::LinkInfo link_info(const Netdev& d) {
   li.tx_queues = d.tx_queues;
   li.speed_mbps = d.speed_mbps;
   std::strncpy(li.driver, d.driver.c_str(), sizeof li.driver - 1);
+  li.vlan_id = d.vlan_id;
+  li.parent_ifindex = d.parent;
   return li;
+}
+
+// A VLAN's counters: every lcore's share, no queues and no PMD counters of its own.
+void collect_vlan(const Dataplane& dp, const Netdev& d, msg::LinkStats& total) {
+  total.ifindex = d.ifindex;
+  for (const auto& st : dp.lcores()) {
+    for (const auto& v : st->vlans) {
+      if (!v.present || v.ifindex != d.ifindex) continue;
+      total.rx_packets += v.rx.packets.get();
+      total.rx_bytes += v.rx.bytes.get();
+      total.tx_packets += v.tx.packets.get();
+      total.tx_bytes += v.tx.bytes.get();
+      for (unsigned r = 0; r < kDropSlots; ++r) total.drops[r] += v.rx.drops[r].get() + v.tx.drops[r].get();
+    }
+  }
 }
 
 void add_queue(msg::QueueStats& q, const QueueCounters& c) {
@@ -117,9 +134,18 @@ int get_links(const Dataplane& dp, const ctrl::Request& in, ctrl::Response& out)
   std::vector<msg::QueueStats> queues;
   for (const Netdev* d : chosen) {
     infos.push_back(link_info(*d));
+    if (d->kind == msg::LinkKind::vlan) {  // carrier and MTU are the parent port's
+      const Netdev& parent = dp.netdevs()[slot_of(d->parent)];
+      infos.back().link_up = parent.link_up;
+      infos.back().mtu = parent.mtu;
+    }
     if (query.with_stats) {
       msg::LinkStats s{};
-      collect(dp, *d, s, queues);
+      if (d->kind == msg::LinkKind::vlan) {
+        collect_vlan(dp, *d, s);
+      } else {
+        collect(dp, *d, s, queues);
+      }
       stats.push_back(s);
     }
   }
@@ -140,6 +166,10 @@ int set_link(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
   const std::string name = name_of(req.name);
   Netdev* d = dp.find(name);
   if (d == nullptr) return no_such_device(out, name);
+  if (d->kind == msg::LinkKind::vlan && (req.mask & (msg::set_mtu | msg::set_promisc))) {
+    out.message(name + " is a VLAN: only up and down can be set on it (mtu and promisc are its parent's)");
+    return EOPNOTSUPP;
+  }
 
   if (req.mask & msg::set_mtu) {
     rte_eth_dev_info info{};
@@ -169,7 +199,7 @@ int set_link(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
   if (req.mask & msg::set_admin) {
     const bool up = req.admin_up != 0;
     // Up: the link first, then the workers poll. Down: the workers stop first, then the link goes.
-    if (up) {
+    if (up && d->kind == msg::LinkKind::port) {
       if (const int rc = set_port_link(d->port_id, true); rc != 0) {
         out.message(name + " up: " + std::strerror(-rc));
         return -rc;
@@ -181,7 +211,7 @@ int set_link(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
       out.message(name + ": workers did not take the change: " + error);
       return rc;
     }
-    if (!up) set_port_link(d->port_id, false);
+    if (!up && d->kind == msg::LinkKind::port) set_port_link(d->port_id, false);
     FLOG(g_log, INFO, "%s: admin %s", name.c_str(), up ? "up" : "down");
     return 0;
   }

@@ -117,6 +117,42 @@ void Dataplane::open(const NetifConfig& cfg, core::Runtime& runtime) {
          opened.driver.c_str(), opened.port_id, opened.mac.to_string().c_str(), pc.mtu, opened.rx_queues,
          opened.tx_queues, pc.promisc ? "on" : "off");
   }
+  n_ports_ = static_cast<unsigned>(netdevs_.size());
+  open_vlans(cfg);
+}
+
+void Dataplane::open_vlans(const NetifConfig& cfg) {
+  for (size_t v = 0; v < cfg.vlans.size(); ++v) {
+    const VlanConfig& vc = cfg.vlans[v];
+    const Netdev* parent = find(vc.parent);
+    if (parent == nullptr || parent->kind != ctrl::netif_msg::LinkKind::port) {
+      throw std::runtime_error("vlan '" + vc.name + "': no port '" + vc.parent + "'");
+    }
+    Netdev dev;
+    dev.ifindex = ifindex_of_slot(static_cast<unsigned>(netdevs_.size()));
+    dev.kind = ctrl::netif_msg::LinkKind::vlan;
+    dev.name = vc.name;
+    dev.port_id = parent->port_id;
+    dev.driver = "vlan";
+    dev.mac = vc.mac.value_or(parent->mac);
+    dev.mtu = parent->mtu;
+    dev.parent = parent->ifindex;
+    dev.vlan_id = vc.id;
+    const unsigned parent_slot = slot_of(parent->ifindex);
+    for (auto& st : owned_) {
+      LcoreVlanView& view = st->vlans[v];
+      view.present = true;
+      view.up = true;
+      view.parent_slot = static_cast<uint8_t>(parent_slot);
+      view.vid = vc.id;
+      view.ifindex = dev.ifindex;
+      std::memcpy(view.mac.addr_bytes, dev.mac.bytes.data(), RTE_ETHER_ADDR_LEN);
+      st->vlan_by_vid[parent_slot][vc.id] = static_cast<uint8_t>(v + 1);
+    }
+    FLOG(g_log, INFO, "%s@%s: vlan id %u, ifindex %u, mac %s", dev.name.c_str(), parent->name.c_str(), vc.id,
+         dev.ifindex, dev.mac.to_string().c_str());
+    netdevs_.push_back(dev);
+  }
 }
 
 void Dataplane::close() {
@@ -127,7 +163,9 @@ void Dataplane::close() {
       tx.count = 0;
     }
   }
-  for (const auto& dev : netdevs_) close_port(dev.port_id);
+  for (const auto& dev : netdevs_) {
+    if (dev.kind == ctrl::netif_msg::LinkKind::port) close_port(dev.port_id);
+  }
   netdevs_.clear();
   if (pool_ != nullptr) rte_mempool_free(pool_);
   pool_ = nullptr;
@@ -151,19 +189,25 @@ const Netdev* Dataplane::find(std::string_view name) const { return const_cast<D
 
 int Dataplane::on_port_state(Dataplane* self, const PortStateMsg& msg, core::NoReply&) {
   LcoreState* st = self->state_of_calling_lcore();
-  if (st == nullptr || msg.slot >= kMaxPorts) return EINVAL;
+  if (st == nullptr || msg.slot >= kMaxPorts + kMaxVlans) return EINVAL;
   self->apply_port_state(*st, msg);
   return 0;
 }
 
 void Dataplane::apply_port_state(LcoreState& st, const PortStateMsg& msg) {
+  if (msg.slot >= kMaxPorts) {
+    st.vlans[msg.slot - kMaxPorts].up = msg.up != 0;
+    return;
+  }
   LcorePortView& view = st.ports[msg.slot];
   view.up = msg.up != 0;
   view.promisc = msg.promisc != 0;
 }
 
 int Dataplane::push_port_state(const Netdev& dev, std::string* error) {
-  const PortStateMsg msg{static_cast<uint8_t>(slot_of(dev.ifindex)), static_cast<uint8_t>(dev.admin_up),
+  const unsigned slot = dev.kind == ctrl::netif_msg::LinkKind::vlan ? kMaxPorts + (slot_of(dev.ifindex) - n_ports_)
+                                                                      : slot_of(dev.ifindex);
+  const PortStateMsg msg{static_cast<uint8_t>(slot), static_cast<uint8_t>(dev.admin_up),
                          static_cast<uint8_t>(dev.promisc), 0};
   const core::CallResult r = port_state_msg_->call_workers(msg, kWorkerCallTimeout);
   if (!r.ok()) {

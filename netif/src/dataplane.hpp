@@ -26,9 +26,10 @@ namespace fulcrum::netif {
 // Bus message ids of netif (the bus has no ranges per layer; netif uses 100-119).
 constexpr uint16_t kBusPortState = 100;
 
-// What a worker keeps of a port; pushed by the master on every change.
+// What a worker keeps of a port or VLAN; pushed by the master on every change.
 struct PortStateMsg {
-  uint8_t slot;
+  uint8_t slot;  // a port slot, or kMaxPorts + the VLAN's index
+
   uint8_t up;
   uint8_t promisc;
   uint8_t reserved;
@@ -69,6 +70,7 @@ class Dataplane {
   uint32_t rx_poll(LcoreState& st);
   void process_burst(LcoreState& st, OwnedRxQueue& q, const LcorePortView& view, rte_mbuf** pkts, uint16_t n);
   static void flush_tx(TxPort& tx);
+  void open_vlans(const NetifConfig& cfg);
   static uint32_t flush_all(LcoreState& st);
   LcoreState* state_of_calling_lcore() {
     const unsigned id = rte_lcore_id();
@@ -79,6 +81,7 @@ class Dataplane {
   core::Runtime* runtime_ = nullptr;
   rte_mempool* pool_ = nullptr;
   std::vector<Netdev> netdevs_;
+  unsigned n_ports_ = 0;  // netdevs_[0, n_ports_) are ports, the rest VLANs
   EthertypeTable ethertypes_;
   std::vector<std::unique_ptr<LcoreState>> owned_;
   std::array<LcoreState*, RTE_MAX_LCORE> by_lcore_{};

@@ -26,6 +26,21 @@ struct LcorePortView {
   rte_ether_addr mac{};
 };
 
+// A VLAN sub-interface as one lcore sees it; its counters are that lcore's share (RX and TX of its VID).
+struct LcoreVlanView {
+  bool present = false;
+  bool up = false;
+  uint8_t parent_slot = 0;
+  uint16_t vid = 0;
+  Ifindex ifindex = 0;
+  rte_ether_addr mac{};
+  QueueCounters rx;
+  QueueCounters tx;
+};
+
+// No VLAN for this (port, VID): 0; else the VLAN's index + 1 in LcoreState::vlans.
+using VlanLookup = std::array<std::array<uint8_t, 4096>, kMaxPorts>;
+
 struct OwnedRxQueue {
   uint16_t port_id = 0;
   uint16_t queue = 0;
@@ -49,6 +64,8 @@ struct alignas(64) LcoreState {
   std::array<OwnedRxQueue, kMaxRxQueuesPerLcore> rx;
   std::array<LcorePortView, kMaxPorts> ports;
   std::array<TxPort, kMaxPorts> tx;
+  std::array<LcoreVlanView, kMaxVlans> vlans;
+  VlanLookup vlan_by_vid{};
   BurstGroups groups;
   core::LogRateLimit log_limit;
 };

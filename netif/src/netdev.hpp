@@ -30,9 +30,13 @@ struct Netdev {
   bool link_up = false;
   uint32_t speed_mbps = 0;
   bool link_full_duplex = false;
+  // kind vlan: the parent port's ifindex and the VID (port_id is the parent's DPDK port).
+  Ifindex parent = kNoIfindex;
+  uint16_t vlan_id = 0;
 };
 
-// Ports are the first netdevs: port slot i (0-based, its place in [[port]]) has ifindex i + 1.
+// Ports are the first netdevs: port slot i (0-based, its place in [[port]]) has ifindex i + 1; the VLANs of
+// [[vlan]] follow, VLAN v having ifindex ports + v + 1. The netdev table is in ifindex order.
 inline unsigned slot_of(Ifindex ifindex) { return static_cast<unsigned>(ifindex) - 1u; }
 inline Ifindex ifindex_of_slot(unsigned slot) { return static_cast<Ifindex>(slot + 1); }
 

@@ -7,6 +7,7 @@
 
 #include "dataplane.hpp"
 #include "l2_filter.hpp"
+#include "vlan_tag.hpp"
 
 namespace fulcrum::netif {
 namespace {
@@ -14,6 +15,7 @@ namespace {
 // How far ahead the loop prefetches frame data: the header of packet i + 3 is on its way while packet i is
 // looked at (as DPDK's l3fwd does).
 constexpr uint16_t kPrefetchOffset = 3;
+const uint16_t kVlanTpidBe = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
 
 }  // namespace
 
@@ -54,6 +56,68 @@ void Dataplane::process_burst(LcoreState& st, OwnedRxQueue& q, const LcorePortVi
     rte_mbuf* m = pkts[i];
     bytes += m->pkt_len;
     const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (m->data_len < RTE_ETHER_HDR_LEN) {
+      ++drops[static_cast<unsigned>(Drop::runt)];
+      dropped[n_dropped++] = m;
+      continue;
+    }
+    // 802.1Q: find the VLAN by (port, VID), take the tag off and go on as if it had come untagged on the
+    // VLAN's own device. The PMD may have taken the tag off already (the kernel does it for af_packet).
+    LcoreVlanView* vlan = nullptr;
+    // A tag in the frame wins over the mbuf's flags (a PMD may have put it back without clearing them).
+    if (reinterpret_cast<const rte_ether_hdr*>(frame)->ether_type == kVlanTpidBe) {
+      m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+      if (m->data_len < kVlanFrameMin) {
+        ++drops[static_cast<unsigned>(Drop::runt)];
+        dropped[n_dropped++] = m;
+        continue;
+      }
+      const uint8_t v = st.vlan_by_vid[q.slot][vlan_tci_of(frame) & kVlanIdMask];
+      if (v == 0) {
+        ++drops[static_cast<unsigned>(Drop::vlan_unknown)];
+        dropped[n_dropped++] = m;
+        continue;
+      }
+      vlan = &st.vlans[v - 1u];
+      vlan_strip_bytes(rte_pktmbuf_mtod(m, uint8_t*));
+      rte_pktmbuf_adj(m, kVlanTagLen);
+      frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    } else if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+      const uint8_t v = st.vlan_by_vid[q.slot][m->vlan_tci & kVlanIdMask];
+      m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+      if (v == 0) {
+        ++drops[static_cast<unsigned>(Drop::vlan_unknown)];
+        dropped[n_dropped++] = m;
+        continue;
+      }
+      vlan = &st.vlans[v - 1u];
+    }
+    if (vlan != nullptr) {
+      // Counted on the VLAN from here on; the port counted the frame as received above.
+      vlan->rx.packets.add(1);
+      vlan->rx.bytes.add(m->pkt_len);
+      Drop reason = Drop::down;
+      int slot = -1;
+      if (vlan->up) {
+        const L2Verdict verdict = classify_l2(frame, m->data_len, vlan->mac, view.promisc);
+        if (verdict != L2Verdict::accept) {
+          reason = verdict == L2Verdict::runt ? Drop::runt : Drop::other_host;
+        } else {
+          slot = ethertypes_.slot_of(reinterpret_cast<const rte_ether_hdr*>(frame)->ether_type);
+          reason = Drop::unknown_ethertype;
+        }
+      }
+      if (slot < 0) {
+        vlan->rx.drop(reason);
+        dropped[n_dropped++] = m;
+        continue;
+      }
+      m->l2_len = RTE_ETHER_HDR_LEN;
+      rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
+      set_ingress_ifindex(m, vlan->ifindex);
+      st.groups.add(static_cast<unsigned>(slot), m);
+      continue;
+    }
     const L2Verdict verdict = classify_l2(frame, m->data_len, view.mac, view.promisc);
     if (verdict != L2Verdict::accept) {
       ++drops[static_cast<unsigned>(verdict == L2Verdict::runt ? Drop::runt : Drop::other_host)];

@@ -5,12 +5,32 @@
 #include <rte_mbuf.h>
 
 #include "dataplane.hpp"
+#include "vlan_tag.hpp"
 
 namespace fulcrum::netif {
 
 void Dataplane::send(rte_mbuf* m, Ifindex ifindex) {
   LcoreState* st = state_of_calling_lcore();
-  const unsigned slot = slot_of(ifindex);
+  unsigned slot = slot_of(ifindex);
+  if (st != nullptr && ifindex != kNoIfindex && slot >= n_ports_ && slot - n_ports_ < kMaxVlans &&
+      st->vlans[slot - n_ports_].present) {
+    // A VLAN: tag in software (the tag goes between the addresses and the ethertype), then the parent port.
+    LcoreVlanView& vlan = st->vlans[slot - n_ports_];
+    if (!vlan.up) {
+      vlan.tx.drop(Drop::down);
+      rte_pktmbuf_free(m);
+      return;
+    }
+    if (m->data_len < RTE_ETHER_HDR_LEN || rte_pktmbuf_prepend(m, kVlanTagLen) == nullptr) {
+      vlan.tx.drop(Drop::tx_full);  // no headroom: as good as a full ring for the caller
+      rte_pktmbuf_free(m);
+      return;
+    }
+    vlan_insert_bytes(rte_pktmbuf_mtod_offset(m, uint8_t*, kVlanTagLen), vlan.vid);
+    vlan.tx.packets.add(1);
+    vlan.tx.bytes.add(m->pkt_len);
+    slot = vlan.parent_slot;
+  }
   if (st == nullptr || ifindex == kNoIfindex || slot >= kMaxPorts || !st->tx[slot].present) {
     // Not an lcore of ours, or no such device: a bug in the caller, never traffic. Free, do not crash.
     rte_pktmbuf_free(m);

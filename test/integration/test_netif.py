@@ -51,7 +51,11 @@ mac = "02:00:c6:12:00:01"
 [[port]]
 name = "dpdk1"
 vdev = "net_pcap0,rx_pcap=@PCAP@,rx_pcap=@PCAP@"
+[[vlan]]
+parent = "dpdk0"
+id = 100
 """
+VLAN_ID, UNKNOWN_VID = 100, 200
 
 
 def sh(*args, check=True, timeout=20):
@@ -87,6 +91,16 @@ def send_frames(dst, count, ethertype=NOBODY_ETHERTYPE, tolerate_errors=False):
                        timeout=60)
     if r.returncode != 0 and not tolerate_errors:
         raise RuntimeError(r.stderr)
+
+
+def send_tagged(dst, vid, count, ethertype=NOBODY_ETHERTYPE):
+    """Sends `count` 802.1Q frames from the client namespace (the kernel here has no 8021q module)."""
+    script = (
+        "from scapy.all import Dot1Q, Ether, Raw, sendp\n"
+        f"f = Ether(dst='{dst}', src='{CLIENT_MAC}') / Dot1Q(vlan={vid}, type={ethertype}) / Raw(b'q' * 46)\n"
+        f"sendp([f] * {count}, iface='{VETH_CLI}', verbose=False)\n")
+    subprocess.run(["ip", "netns", "exec", NS_CLI, sys.executable, "-c", script], capture_output=True, text=True,
+                   timeout=60, check=True)
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +256,57 @@ def test_dpip_errors_name_the_problem(lab):
     assert r.returncode == 1 and '"maybe"' in r.stderr
 
 
+def vlan_stats(lab):
+    return link(lab, "dpdk0.100")["stats64"]
+
+
+def test_vlan_shows_like_iproute2(lab):
+    out = dpip(lab, "link", "show").stdout
+    assert "3: dpdk0.100@dpdk0: <BROADCAST,MULTICAST,UP" in out, out
+    assert "vlan protocol 802.1Q id 100" in out
+    assert dpip(lab, "link", "show", "dpdk0.100").stdout.startswith("3: dpdk0.100@dpdk0:")
+    info = link(lab, "dpdk0.100")
+    assert info["ifname"] == "dpdk0.100" and info["link"] == "dpdk0" and info["address"] == PORT_MAC
+    assert info["linkinfo"] == {"info_kind": "vlan", "info_data": {"protocol": "802.1Q", "id": 100}}
+    assert "RX:" in dpip(lab, "-s", "link", "show", "dpdk0.100").stdout
+
+
+def test_tagged_frames_land_on_the_vlan(lab):
+    before_vlan = vlan_stats(lab)
+    before_port, before_port_drops = rx(lab)
+    send_tagged(PORT_MAC, VLAN_ID, 40)
+    wait_for(lambda: vlan_stats(lab)["rx"]["packets"] - before_vlan["rx"]["packets"] >= 40, "40 frames on dpdk0.100")
+    time.sleep(0.3)
+    after = vlan_stats(lab)
+    assert after["rx"]["packets"] - before_vlan["rx"]["packets"] == 40
+    # nothing handles the inner ethertype: dropped, and counted on the VLAN
+    assert after["drops"]["unknown_ethertype"] - before_vlan["drops"]["unknown_ethertype"] == 40
+    port_pkts, port_drops = rx(lab)
+    assert port_pkts - before_port == 40  # the port saw them arrive
+    assert port_drops["unknown_ethertype"] == before_port_drops["unknown_ethertype"]
+    assert port_drops["vlan_unknown"] == before_port_drops["vlan_unknown"]
+
+
+def test_untagged_frames_do_not_touch_the_vlan(lab):
+    before_vlan = vlan_stats(lab)
+    before_port, _ = rx(lab)
+    send_frames(PORT_MAC, 30)
+    wait_for(lambda: rx(lab)[0] - before_port >= 30, "30 untagged frames on dpdk0")
+    time.sleep(0.3)
+    after = vlan_stats(lab)
+    assert after["rx"] == before_vlan["rx"] and after["drops"] == before_vlan["drops"]
+
+
+def test_unknown_vid_is_counted_vlan_unknown(lab):
+    before_vlan = vlan_stats(lab)
+    _, before = rx(lab)
+    send_tagged(PORT_MAC, UNKNOWN_VID, 25)
+    wait_for(lambda: rx(lab)[1]["vlan_unknown"] - before["vlan_unknown"] >= 25, "25 vlan_unknown drops")
+    time.sleep(0.3)
+    assert rx(lab)[1]["vlan_unknown"] - before["vlan_unknown"] == 25
+    assert vlan_stats(lab)["rx"] == before_vlan["rx"]
+
+
 def run_config(tmp_path, text):
     path = tmp_path / "netif.conf"
     path.write_text(text.replace("@PREFIX@", f"{TAG}-bad").replace("@SOCKET@", str(tmp_path / "ctrl.sock")))
@@ -266,6 +331,9 @@ def test_bad_vdev_stops_start_up_with_exit_1(tmp_path, vdev):
     ('[[port]]\nname = "a"\nvdev = "net_null0"\nmtu = 20\n', ["'port[0].mtu' = 20", "68"]),
     ('[[port]]\nname = "a"\nvdev = ""\n', ["'port[0].vdev' = \"\"", "device name"]),
     ('[[port]]\nvdev = "net_null0"\n', ["'port[0].name'", "required"]),
+    ('[[port]]\nname = "a"\nvdev = "net_null0"\n[[vlan]]\nparent = "a"\nid = 5000\n', ["'vlan[0].id' = 5000"]),
+    ('[[port]]\nname = "a"\nvdev = "net_null0"\n[[vlan]]\nparent = "dpdk7"\nid = 10\n',
+     ["'vlan[0].parent' = \"dpdk7\""]),
 ])
 def test_bad_port_config_exits_2_naming_the_key(tmp_path, ports, words):
     r = run_config(tmp_path, BASE + ports)

@@ -20,6 +20,7 @@ struct LinkList {
   std::vector<msg::LinkInfo> links;
   std::vector<msg::LinkStats> stats;
   std::vector<msg::QueueStats> queues;
+  std::vector<msg::LinkInfo> others;  // every link, fetched to name a shown VLAN's parent
 };
 
 std::string field(const char* text, size_t size) { return std::string(text, strnlen(text, size)); }
@@ -87,7 +88,7 @@ const char* state_text(const msg::LinkInfo& l) { return !l.admin_up ? "DOWN" : l
 
 uint64_t rx_dropped(const uint64_t* drops) {
   return drops[unsigned(msg::Drop::runt)] + drops[unsigned(msg::Drop::other_host)] +
-         drops[unsigned(msg::Drop::unknown_ethertype)];
+         drops[unsigned(msg::Drop::unknown_ethertype)] + drops[unsigned(msg::Drop::vlan_unknown)];
 }
 uint64_t tx_dropped(const uint64_t* drops) {
   return drops[unsigned(msg::Drop::down)] + drops[unsigned(msg::Drop::tx_full)];
@@ -107,14 +108,32 @@ nlohmann::json drops_json(const uint64_t* drops) {
   return j;
 }
 
+bool is_vlan(const msg::LinkInfo& l) { return l.kind == static_cast<uint8_t>(msg::LinkKind::vlan); }
+
+// iproute2's "dpdk0.100@dpdk0" for a VLAN: its parent's name, or "if<N>" when the parent is not in the list.
+std::string parent_name(const LinkList& list, const msg::LinkInfo& l) {
+  for (const auto* links : {&list.links, &list.others}) {
+    for (const auto& p : *links) {
+      if (p.ifindex == l.parent_ifindex) return field(p.name, sizeof p.name);
+    }
+  }
+  return "if" + std::to_string(l.parent_ifindex);
+}
+
+std::string display_name(const LinkList& list, const msg::LinkInfo& l) {
+  const std::string name = field(l.name, sizeof l.name);
+  return is_vlan(l) ? name + "@" + parent_name(list, l) : name;
+}
+
 void print_text(const Context& ctx, const LinkList& list) {
   for (size_t i = 0; i < list.links.size(); ++i) {
     const auto& l = list.links[i];
     std::printf("%u: %s: <%s> mtu %u state %s mode DEFAULT rxq %u txq %u driver %s", l.ifindex,
-                field(l.name, sizeof l.name).c_str(), flags_text(l).c_str(), l.mtu, state_text(l), l.rx_queues,
+                display_name(list, l).c_str(), flags_text(l).c_str(), l.mtu, state_text(l), l.rx_queues,
                 l.tx_queues, field(l.driver, sizeof l.driver).c_str());
     if (l.link_up && l.speed_mbps) std::printf(" speed %uMb/s", l.speed_mbps);
     std::printf("\n    link/ether %s brd ff:ff:ff:ff:ff:ff\n", mac_text(l.mac).c_str());
+    if (is_vlan(l)) std::printf("    vlan protocol 802.1Q id %u\n", l.vlan_id);
     if (i >= list.stats.size()) continue;
     const auto& s = list.stats[i];
     std::printf("    RX:  %12s %10s %8s %8s %8s %8s\n", "bytes", "packets", "errors", "dropped", "missed", "nombuf");
@@ -154,6 +173,10 @@ void print_json(const Context& ctx, const LinkList& list) {
                      {"num_rx_queues", l.rx_queues},
                      {"num_tx_queues", l.tx_queues},
                      {"speed_mbps", l.speed_mbps}};
+    if (is_vlan(l)) {
+      j["link"] = parent_name(list, l);
+      j["linkinfo"] = {{"info_kind", "vlan"}, {"info_data", {{"protocol", "802.1Q"}, {"id", l.vlan_id}}}};
+    }
     std::string flags = flags_text(l);
     for (size_t pos = 0; pos <= flags.size();) {
       const size_t comma = std::min(flags.find(',', pos), flags.size());
@@ -199,6 +222,11 @@ int show(Context& ctx, Args args) {
   }
   LinkList list;
   if (const int rc = fetch(ctx, dev, list)) return rc;
+  if (!dev.empty() && !list.links.empty() && is_vlan(list.links[0])) {
+    Context plain{ctx.client, 0, false, ctx.family};
+    LinkList all;
+    if (fetch(plain, "", all) == 0) list.others = std::move(all.links);
+  }
   if (ctx.json) {
     print_json(ctx, list);
   } else {

@@ -108,3 +108,46 @@ TEST_CASE("bad ports are refused naming the key, the value and what is allowed")
   e = error_of("[[port]]\nname = \"a\"\n" + good + "speed = 10\n");
   CHECK(contains(e, "port[0].speed"));
 }
+
+namespace {
+const std::string kTwoPorts =
+    "[[port]]\nname = \"dpdk0\"\nvdev = \"net_ring0\"\n[[port]]\nname = \"dpdk1\"\nvdev = \"net_ring1\"\n";
+}
+
+TEST_CASE("a vlan takes its parent's name and MAC by default") {
+  auto cfg = read(kTwoPorts + "[[vlan]]\nparent = \"dpdk0\"\nid = 100\n[[vlan]]\nparent = \"dpdk1\"\nid = 100\n"
+                              "name = \"inside\"\nmac = \"02:00:c6:12:00:05\"\n");
+  REQUIRE(cfg.vlans.size() == 2);
+  CHECK(cfg.vlans[0].name == "dpdk0.100");
+  CHECK(cfg.vlans[0].parent == "dpdk0");
+  CHECK(cfg.vlans[0].id == 100);
+  CHECK_FALSE(cfg.vlans[0].mac);
+  CHECK(cfg.vlans[1].name == "inside");
+  CHECK(cfg.vlans[1].mac->to_string() == "02:00:c6:12:00:05");
+}
+
+TEST_CASE("bad vlans are refused naming the key and value") {
+  auto e = error_of(kTwoPorts + "[[vlan]]\nparent = \"dpdk7\"\nid = 100\n");
+  CHECK(contains(e, "vlan[0].parent"));
+  CHECK(contains(e, "dpdk7"));
+  e = error_of(kTwoPorts + "[[vlan]]\nparent = \"dpdk0\"\nid = 5000\n");
+  CHECK(contains(e, "vlan[0].id"));
+  CHECK(contains(e, "5000"));
+  e = error_of(kTwoPorts + "[[vlan]]\nparent = \"dpdk0\"\nid = 0\n");
+  CHECK(contains(e, "vlan[0].id"));
+  e = error_of(kTwoPorts + "[[vlan]]\nparent = \"dpdk0\"\n");
+  CHECK(contains(e, "vlan[0].id"));
+  CHECK(contains(e, "required"));
+  e = error_of(kTwoPorts + "[[vlan]]\nparent = \"dpdk0\"\nid = 7\n[[vlan]]\nparent = \"dpdk0\"\nid = 7\nname = \"x\"\n");
+  CHECK(contains(e, "vlan[1].id"));
+  CHECK(contains(e, "vlan[0]"));
+  e = error_of(kTwoPorts + "[[vlan]]\nparent = \"dpdk0\"\nid = 7\nname = \"v\"\n[[vlan]]\nparent = \"dpdk1\"\nid = 8\n"
+                           "name = \"v\"\n");
+  CHECK(contains(e, "vlan[1].name"));
+  CHECK(contains(e, "\"v\""));
+  e = error_of(kTwoPorts + "[[vlan]]\nparent = \"dpdk0\"\nid = 7\nname = \"dpdk1\"\n");
+  CHECK(contains(e, "vlan[0].name"));
+  CHECK(contains(e, "port[1]"));
+  e = error_of(kTwoPorts + "[[vlan]]\nparent = \"dpdk0\"\nid = 7\nmac = \"01:00:5e:00:00:01\"\n");
+  CHECK(contains(e, "vlan[0].mac"));
+}

@@ -30,14 +30,25 @@ struct PortConfig {
   bool promisc = false;
 };
 
+constexpr unsigned kMaxVlans = 64;
+
+// An 802.1Q sub-interface of a port: [[vlan]].
+struct VlanConfig {
+  std::string name;               // default "<parent>.<id>"
+  std::string parent;             // a [[port]] name
+  uint16_t id = 0;                // 1-4094
+  std::optional<MacAddress> mac;  // nullopt: the parent's
+};
+
 struct NetifConfig {
   uint32_t mbufs = 16383;      // a power of two minus one is what rte_mempool sizes best
   uint32_t mbuf_cache = 256;   // per-lcore cache of the pool
   uint32_t link_poll_ms = 1000;
   std::vector<PortConfig> ports;
+  std::vector<VlanConfig> vlans;
 };
 
-// Reads [netif] and every [[port]]. Throws core::ConfigError naming the key, its value and what is allowed.
+// Reads [netif], every [[port]] and every [[vlan]]. Throws core::ConfigError naming the key, its value and what is allowed.
 // With no [[port]] at all it still declares the port keys, so that --list-config-keys shows them.
 NetifConfig read_netif_config(core::ConfigTable& root);
 

@@ -19,12 +19,16 @@ constexpr uint32_t kLinkListVersion = 1;
 constexpr unsigned kNameSize = 16;  // NUL-terminated, as IFNAMSIZ
 
 // Drop reasons; the counters arrays hold kDropSlots so that later reasons (vlan, kni) keep the layout.
-enum class Drop : uint8_t { runt = 0, other_host = 1, unknown_ethertype = 2, down = 3, tx_full = 4 };
-constexpr unsigned kDropReasons = 5;
+// vlan_unknown: an 802.1Q frame for a VID no VLAN sub-interface of the port has (counted on the port).
+enum class Drop : uint8_t { runt = 0, other_host = 1, unknown_ethertype = 2, down = 3, tx_full = 4, vlan_unknown = 5 };
+constexpr unsigned kDropReasons = 6;
 constexpr unsigned kDropSlots = 8;
-constexpr const char* kDropNames[kDropReasons] = {"runt", "other_host", "unknown_ethertype", "down", "tx_full"};
+constexpr const char* kDropNames[kDropReasons] = {"runt",    "other_host", "unknown_ethertype",
+                                                  "down",    "tx_full",    "vlan_unknown"};
 
-enum class LinkKind : uint8_t { port = 1 };
+// vlan: an 802.1Q sub-interface of a port (LinkInfo.parent_ifindex, LinkInfo.vlan_id); no queues of its own,
+// its counters are what the workers counted for its VID (LinkStats without PMD counters, no QueueStats).
+enum class LinkKind : uint8_t { port = 1, vlan = 2 };
 
 struct LinkQuery {
   char name[kNameSize];  // empty: every link
@@ -53,10 +57,11 @@ struct LinkInfo {
   uint8_t promisc;
   uint16_t rx_queues;
   uint16_t tx_queues;
-  uint16_t reserved;
+  uint16_t vlan_id;  // kind vlan: the VID (1-4094); 0 otherwise
   uint32_t speed_mbps;  // 0 when unknown
   char driver[32];
-  uint32_t reserved2;
+  uint16_t parent_ifindex;  // kind vlan: the port it rides on; 0 otherwise
+  uint16_t reserved2;
 };
 static_assert(sizeof(LinkInfo) == 80);
 
