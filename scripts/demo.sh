@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The demo. For now (until the packet layers land) it starts fulcrumd with the sample config, a master and one
-# worker in idle-sleep mode, and shows its lcores and their load over the control socket.
+# The demo. For now (until the IP and IPVS layers land) it starts fulcrumd with the sample config: a master and
+# one worker in idle-sleep mode and a net_null port, and shows the lcores, their load and the port.
 #   scripts/demo.sh           stays up until Ctrl-C
 #   scripts/demo.sh --once    shows the figures and exits (non-zero if anything failed)
 set -euo pipefail
@@ -49,13 +49,16 @@ for _ in $(seq 100); do
 done
 
 echo
-echo "== fulcrumd $pid is up: master lcore 0, worker lcore 1, idle-sleep polling"
+echo "== fulcrumd $pid is up: master lcore 0, worker lcore 1, idle-sleep polling, port dpdk0 on net_null"
 sleep 1.2
 echo "== dpip -s cpu"
 "$bin/tools/dpip/dpip" -s cpu
 echo
 echo "== the same as JSON (dpip -j cpu)"
 "$bin/tools/dpip/dpip" -j cpu
+echo
+echo "== dpip -s link"
+"$bin/tools/dpip/dpip" -s link
 
 if [ "$once" = 1 ]; then
   exit 0
