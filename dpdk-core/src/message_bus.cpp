@@ -7,6 +7,7 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -27,6 +28,7 @@ namespace {
 enum : uint32_t { kAsync = 0, kPending = 1, kDone = 2, kAbandoned = 3 };
 
 constexpr unsigned kBurst = 32;
+constexpr std::chrono::microseconds kSpinBeforeYield{50};
 constexpr uint16_t kNoLcore = 0xffff;  // sent from a thread that is not an lcore
 static_assert(RTE_MAX_LCORE < kNoLcore);
 
@@ -400,14 +402,22 @@ CallResult MessageBus::call_many(const std::vector<unsigned>& targets, uint16_t 
 
   const uint64_t start = rte_get_timer_cycles();
   const uint64_t limit = to_cycles(timeout, rte_get_timer_hz());
+  const uint64_t spin = to_cycles(kSpinBeforeYield, rte_get_timer_hz());
   in_call_ = true;
   try {
     while (waiting != 0) {
       collect_done();
-      if (waiting == 0 || rte_get_timer_cycles() - start >= limit) break;
+      const uint64_t elapsed = rte_get_timer_cycles() - start;
+      if (waiting == 0 || elapsed >= limit) break;
       // A worker blocked on a full master inbox would never get to our message: keep draining it.
       poll(kBurst);
-      rte_pause();
+      // A reply from a dedicated core comes within microseconds. Past that, the replier may share our CPU
+      // (idle-sleep setups, tests): spinning on would hold it off until the scheduler preempts us.
+      if (elapsed < spin) {
+        rte_pause();
+      } else {
+        sched_yield();
+      }
     }
     abandon_rest();
   } catch (...) {
