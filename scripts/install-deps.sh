@@ -9,7 +9,7 @@ packages=(
   libdpdk-dev dpdk-dev libtoml11-dev catch2 libpopt-dev nlohmann-json3-dev
   libnl-3-dev libnl-genl-3-dev libpcap-dev
   # test labs and peers
-  iproute2 ethtool procps psmisc python3 python3-pytest python3-scapy tcpdump curl nginx-light
+  iproute2 iputils-ping ethtool procps psmisc python3 python3-pytest python3-scapy tcpdump curl nginx-light
   ipvsadm keepalived
 )
 

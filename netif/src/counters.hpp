@@ -18,6 +18,7 @@ class Counter {
  public:
   void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+  void reset() { v_.store(0, std::memory_order_relaxed); }
 
  private:
   std::atomic<uint64_t> v_{0};
@@ -29,6 +30,11 @@ struct QueueCounters {
   std::array<Counter, kDropSlots> drops;
 
   void drop(Drop reason, uint64_t n = 1) { drops[static_cast<unsigned>(reason)].add(n); }
+  void reset() {
+    packets.reset();
+    bytes.reset();
+    for (auto& d : drops) d.reset();
+  }
 };
 
 }  // namespace fulcrum::netif

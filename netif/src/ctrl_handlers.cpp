@@ -23,7 +23,7 @@ int no_such_device(ctrl::Response& out, const std::string& name) {
   return ENODEV;
 }
 
-msg::LinkInfo link_info(const Netdev& d) {
+msg::LinkInfo link_info(const Dataplane& dp, const Netdev& d) {
   msg::LinkInfo li{};
   li.ifindex = d.ifindex;
   li.port_id = d.port_id;
@@ -40,6 +40,18 @@ msg::LinkInfo link_info(const Netdev& d) {
   std::strncpy(li.driver, d.driver.c_str(), sizeof li.driver - 1);
   li.vlan_id = d.vlan_id;
   li.parent_ifindex = d.parent;
+  li.master_ifindex = d.master;
+  if (d.kind == msg::LinkKind::bond) {
+    li.bond_mode = static_cast<uint8_t>(d.bond_mode);
+    li.bond_xmit_policy = static_cast<uint8_t>(d.xmit_policy);
+    li.bond_primary_ifindex = d.bond_primary;
+    li.bond_active_ifindex = bond_active_member(dp, d);
+  }
+  if (d.kind == msg::LinkKind::vlan) {  // carrier and MTU are the parent's
+    const Netdev* parent = dp.get(d.parent);
+    li.link_up = parent != nullptr && parent->link_up;
+    li.mtu = parent != nullptr ? parent->mtu : d.mtu;
+  }
   return li;
 }
 
@@ -47,7 +59,8 @@ msg::LinkInfo link_info(const Netdev& d) {
 void collect_vlan(const Dataplane& dp, const Netdev& d, msg::LinkStats& total) {
   total.ifindex = d.ifindex;
   for (const auto& st : dp.lcores()) {
-    for (const auto& v : st->vlans) {
+    {
+      const auto& v = st->vlans[d.vlan_slot];
       if (!v.present || v.ifindex != d.ifindex) continue;
       total.rx_packets += v.rx.packets.get();
       total.rx_bytes += v.rx.bytes.get();
@@ -64,11 +77,13 @@ void add_queue(msg::QueueStats& q, const QueueCounters& c) {
   for (unsigned r = 0; r < kDropSlots; ++r) q.drops[r] = c.drops[r].get();
 }
 
-// Sums what every lcore counted for one link; the PMD's own counters come from rte_eth_stats.
+// Sums what every lcore counted for one link; the PMD's own counters come from rte_eth_stats. A bond
+// member carries no traffic of ours: it has the PMD's counters only.
 void collect(const Dataplane& dp, const Netdev& d, msg::LinkStats& total, std::vector<msg::QueueStats>& queues) {
   total.ifindex = d.ifindex;
-  const unsigned slot = slot_of(d.ifindex);
+  const unsigned slot = d.slot;
   for (const auto& st : dp.lcores()) {
+    if (slot == kNoSlot) break;
     for (unsigned i = 0; i < st->rx_count; ++i) {
       const OwnedRxQueue& rq = st->rx[i];
       if (rq.slot != slot) continue;
@@ -124,7 +139,7 @@ int get_links(const Dataplane& dp, const ctrl::Request& in, ctrl::Response& out)
   std::memcpy(&query, in.payload.data(), sizeof query);
   const std::string name = name_of(query.name);
   std::vector<const Netdev*> chosen;
-  for (const auto& d : dp.netdevs()) {
+  for (const auto& [ifindex, d] : dp.netdevs()) {
     if (name.empty() || d.name == name) chosen.push_back(&d);
   }
   if (!name.empty() && chosen.empty()) return no_such_device(out, name);
@@ -133,12 +148,7 @@ int get_links(const Dataplane& dp, const ctrl::Request& in, ctrl::Response& out)
   std::vector<msg::LinkStats> stats;
   std::vector<msg::QueueStats> queues;
   for (const Netdev* d : chosen) {
-    infos.push_back(link_info(*d));
-    if (d->kind == msg::LinkKind::vlan) {  // carrier and MTU are the parent port's
-      const Netdev& parent = dp.netdevs()[slot_of(d->parent)];
-      infos.back().link_up = parent.link_up;
-      infos.back().mtu = parent.mtu;
-    }
+    infos.push_back(link_info(dp, *d));
     if (query.with_stats) {
       msg::LinkStats s{};
       if (d->kind == msg::LinkKind::vlan) {
@@ -166,8 +176,14 @@ int set_link(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
   const std::string name = name_of(req.name);
   Netdev* d = dp.find(name);
   if (d == nullptr) return no_such_device(out, name);
-  if (d->kind == msg::LinkKind::vlan && (req.mask & (msg::set_mtu | msg::set_promisc))) {
-    out.message(name + " is a VLAN: only up and down can be set on it (mtu and promisc are its parent's)");
+  if (d->master != kNoIfindex) {
+    out.message(name + " is a member of " + dp.get(d->master)->name + ": set the bond instead");
+    return EOPNOTSUPP;
+  }
+  if ((d->kind == msg::LinkKind::vlan || d->kind == msg::LinkKind::kni) &&
+      (req.mask & (msg::set_mtu | msg::set_promisc))) {
+    out.message(name + " is a " + to_string(d->kind) +
+                ": only up and down can be set on it (mtu and promisc are its parent's)");
     return EOPNOTSUPP;
   }
 
@@ -187,6 +203,11 @@ int set_link(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
     }
     d->mtu = static_cast<uint16_t>(req.mtu);
     FLOG(g_log, INFO, "%s: mtu %u", name.c_str(), d->mtu);
+    if (d->kni != kNoIfindex) {
+      // The kernel's view must agree, or it sends frames the port would refuse.
+      Netdev* kni = dp.find_mutable(d->kni);
+      if (kni != nullptr && set_port_mtu(kni->port_id, d->mtu) == 0) kni->mtu = d->mtu;
+    }
   }
   if (req.mask & msg::set_promisc) {
     if (const int rc = set_port_promisc(d->port_id, req.promisc != 0); rc != 0 && rc != -ENOTSUP) {
@@ -199,7 +220,8 @@ int set_link(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
   if (req.mask & msg::set_admin) {
     const bool up = req.admin_up != 0;
     // Up: the link first, then the workers poll. Down: the workers stop first, then the link goes.
-    if (up && d->kind == msg::LinkKind::port) {
+    const bool has_link = d->kind == msg::LinkKind::port || d->kind == msg::LinkKind::bond;
+    if (up && has_link) {
       if (const int rc = set_port_link(d->port_id, true); rc != 0) {
         out.message(name + " up: " + std::strerror(-rc));
         return -rc;
@@ -211,7 +233,7 @@ int set_link(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
       out.message(name + ": workers did not take the change: " + error);
       return rc;
     }
-    if (!up && d->kind == msg::LinkKind::port) set_port_link(d->port_id, false);
+    if (!up && has_link) set_port_link(d->port_id, false);
     FLOG(g_log, INFO, "%s: admin %s", name.c_str(), up ? "up" : "down");
     return 0;
   }
@@ -223,6 +245,37 @@ int set_link(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
   return 0;
 }
 
+int add_vlan(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
+  msg::VlanAdd req;
+  std::memcpy(&req, in.payload.data(), sizeof req);
+  VlanConfig vc;
+  vc.name = name_of(req.name);
+  vc.parent = name_of(req.parent);
+  vc.id = req.vlan_id;
+  if (req.has_mac) {
+    MacAddress mac;
+    std::memcpy(mac.bytes.data(), req.mac, sizeof req.mac);
+    if (mac.is_group() || mac.is_zero()) {
+      out.message("address " + mac.to_string() + " must be a unicast MAC address");
+      return EINVAL;
+    }
+    vc.mac = mac;
+  }
+  std::string error;
+  const int rc = dp.add_vlan(vc, &error);
+  if (rc != 0) out.message(error);
+  return rc;
+}
+
+int del_vlan(Dataplane& dp, const ctrl::Request& in, ctrl::Response& out) {
+  msg::VlanDel req;
+  std::memcpy(&req, in.payload.data(), sizeof req);
+  std::string error;
+  const int rc = dp.del_vlan(name_of(req.name), &error);
+  if (rc != 0) out.message(error);
+  return rc;
+}
+
 }  // namespace
 
 void register_ctrl_handlers(ctrl::Registry& registry, Dataplane& dp) {
@@ -232,6 +285,10 @@ void register_ctrl_handlers(ctrl::Registry& registry, Dataplane& dp) {
                          [&dp](const ctrl::Request& in, ctrl::Response& out) { return get_links(dp, in, out); }});
   registry.add("netif", {ctrl::Kind::set, msg::kSetLink, "netif.set_link", sizeof(msg::LinkSet), sizeof(msg::LinkSet),
                          [&dp](const ctrl::Request& in, ctrl::Response& out) { return set_link(dp, in, out); }});
+  registry.add("netif", {ctrl::Kind::set, msg::kAddVlan, "netif.add_vlan", sizeof(msg::VlanAdd), sizeof(msg::VlanAdd),
+                         [&dp](const ctrl::Request& in, ctrl::Response& out) { return add_vlan(dp, in, out); }});
+  registry.add("netif", {ctrl::Kind::set, msg::kDelVlan, "netif.del_vlan", sizeof(msg::VlanDel), sizeof(msg::VlanDel),
+                         [&dp](const ctrl::Request& in, ctrl::Response& out) { return del_vlan(dp, in, out); }});
 }
 
 }  // namespace fulcrum::netif

@@ -1,5 +1,6 @@
 #include "dataplane.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -34,11 +35,21 @@ void register_ingress_dynfield() {
 rte_mempool* create_pool(const NetifConfig& cfg, unsigned lcores) {
   // Every descriptor may hold an mbuf, every lcore's cache and TX buffers hold more: refuse a pool that
   // could run dry at rest, naming the key to raise.
-  uint64_t needed = static_cast<uint64_t>(lcores) * (cfg.mbuf_cache + kMaxPorts * kTxBurst);
-  for (const auto& p : cfg.ports) {
+  uint64_t needed = static_cast<uint64_t>(lcores) * (cfg.mbuf_cache + kMaxSlots * kTxBurst);
+  const auto descriptors = [lcores](const PortConfig& p) -> uint64_t {
     const uint64_t rxq = p.rx_queues ? p.rx_queues : lcores;
     const uint64_t txq = p.tx_queues ? p.tx_queues : lcores;
-    needed += rxq * p.rx_desc + txq * p.tx_desc;
+    return rxq * p.rx_desc + txq * p.tx_desc;
+  };
+  for (const auto& p : cfg.ports) {
+    const bool member = std::any_of(cfg.bonds.begin(), cfg.bonds.end(), [&](const BondConfig& b) {
+      return std::find(b.members.begin(), b.members.end(), p.name) != b.members.end();
+    });
+    if (!member) needed += descriptors(p) + (p.kni ? lcores * (p.rx_desc + p.tx_desc) : 0);
+  }
+  for (const auto& b : cfg.bonds) {
+    // The bond's queues are its members' queues: each member holds a full set of descriptors.
+    needed += descriptors(b.port) * b.members.size() + (b.port.kni ? lcores * (b.port.rx_desc + b.port.tx_desc) : 0);
   }
   if (cfg.mbufs < needed) {
     throw std::runtime_error("netif.mbufs = " + std::to_string(cfg.mbufs) + " is too small for the ports' " +
@@ -51,6 +62,12 @@ rte_mempool* create_pool(const NetifConfig& cfg, unsigned lcores) {
                              " mbufs (netif.mbufs; raise eal.memory_mb): " + rte_strerror(rte_errno));
   }
   return pool;
+}
+
+bool is_member(const NetifConfig& cfg, const std::string& port) {
+  return std::any_of(cfg.bonds.begin(), cfg.bonds.end(), [&](const BondConfig& b) {
+    return std::find(b.members.begin(), b.members.end(), port) != b.members.end();
+  });
 }
 
 }  // namespace
@@ -69,90 +86,98 @@ void Dataplane::open(const NetifConfig& cfg, core::Runtime& runtime) {
   }
   port_state_msg_ = core::MsgType<PortStateMsg>::define<Dataplane, &Dataplane::on_port_state>(
       runtime.bus(), kBusPortState, "netif.port_state", this);
+  vlan_state_msg_ = core::MsgType<VlanStateMsg>::define<Dataplane, &Dataplane::on_vlan_state>(
+      runtime.bus(), kBusVlanState, "netif.vlan_state", this);
 
   if (cfg.ports.empty()) return;
-  pool_ = create_pool(cfg, static_cast<unsigned>(owned_.size()));
+  pool_ = create_pool(cfg_, static_cast<unsigned>(owned_.size()));
 
-  for (size_t slot = 0; slot < cfg.ports.size(); ++slot) {
-    const PortConfig& pc = cfg.ports[slot];
-    const OpenedPort opened = open_port(pc, static_cast<unsigned>(workers.size()), pool_);
-    Netdev dev;
-    dev.ifindex = ifindex_of_slot(static_cast<unsigned>(slot));
-    dev.name = pc.name;
-    dev.config = pc;
-    dev.port_id = opened.port_id;
-    dev.rx_queues = opened.rx_queues;
-    dev.tx_queues = opened.tx_queues;
-    dev.driver = opened.driver;
-    dev.mac = opened.mac;
-    dev.mtu = pc.mtu;
-    dev.promisc = pc.promisc;
-    netdevs_.push_back(dev);
-
-    // RX queue q belongs to worker q mod W; TX queue i to worker i, and queue W to the master.
-    for (uint16_t q = 0; q < opened.rx_queues; ++q) {
-      LcoreState& st = *owned_[q % workers.size()];
-      if (st.rx_count == st.rx.size()) {
-        throw std::runtime_error("port '" + pc.name + "': more than " + std::to_string(st.rx.size()) +
-                                 " RX queues on one worker");
-      }
-      OwnedRxQueue& rq = st.rx[st.rx_count++];
-      rq.port_id = opened.port_id;
-      rq.queue = q;
-      rq.slot = static_cast<uint8_t>(slot);
+  // Ifindexes in config order: ports (bond members included), bonds, knis, VLANs.
+  for (const PortConfig& pc : cfg_.ports) {
+    if (is_member(cfg_, pc.name)) {
+      open_member(pc);
+    } else {
+      Netdev dev;
+      dev.name = pc.name;
+      dev.config = pc;
+      open_traffic_port(std::move(dev));
     }
-    for (size_t i = 0; i < owned_.size(); ++i) {
-      LcoreState& st = *owned_[i];
-      TxPort& tx = st.tx[slot];
-      tx.present = true;
-      tx.port_id = opened.port_id;
-      tx.queue = static_cast<uint16_t>(i);
-      LcorePortView& view = st.ports[slot];
-      view.present = true;
-      view.up = true;
-      view.promisc = pc.promisc;
-      std::memcpy(view.mac.addr_bytes, opened.mac.bytes.data(), RTE_ETHER_ADDR_LEN);
-    }
-    FLOG(g_log, INFO, "%s: %s port %u, mac %s, mtu %u, %u RX / %u TX queues, promisc %s", pc.name.c_str(),
-         opened.driver.c_str(), opened.port_id, opened.mac.to_string().c_str(), pc.mtu, opened.rx_queues,
-         opened.tx_queues, pc.promisc ? "on" : "off");
   }
-  n_ports_ = static_cast<unsigned>(netdevs_.size());
-  open_vlans(cfg);
+  for (const BondConfig& bc : cfg_.bonds) open_bond(bc);
+  std::vector<Ifindex> with_kni;
+  for (const auto& [ifindex, dev] : netdevs_) {
+    if (dev.carries_traffic() && dev.config.kni) with_kni.push_back(ifindex);
+  }
+  for (const Ifindex i : with_kni) open_kni(netdevs_.at(i));
+  attach_kni_rules();
+  for (const VlanConfig& vc : cfg_.vlans) {
+    std::string error;
+    if (add_vlan(vc, &error) != 0) throw std::runtime_error("vlan '" + vc.name + "': " + error);
+  }
 }
 
-void Dataplane::open_vlans(const NetifConfig& cfg) {
-  for (size_t v = 0; v < cfg.vlans.size(); ++v) {
-    const VlanConfig& vc = cfg.vlans[v];
-    const Netdev* parent = find(vc.parent);
-    if (parent == nullptr || parent->kind != ctrl::netif_msg::LinkKind::port) {
-      throw std::runtime_error("vlan '" + vc.name + "': no port '" + vc.parent + "'");
-    }
-    Netdev dev;
-    dev.ifindex = ifindex_of_slot(static_cast<unsigned>(netdevs_.size()));
-    dev.kind = ctrl::netif_msg::LinkKind::vlan;
-    dev.name = vc.name;
-    dev.port_id = parent->port_id;
-    dev.driver = "vlan";
-    dev.mac = vc.mac.value_or(parent->mac);
-    dev.mtu = parent->mtu;
-    dev.parent = parent->ifindex;
-    dev.vlan_id = vc.id;
-    const unsigned parent_slot = slot_of(parent->ifindex);
-    for (auto& st : owned_) {
-      LcoreVlanView& view = st->vlans[v];
-      view.present = true;
-      view.up = true;
-      view.parent_slot = static_cast<uint8_t>(parent_slot);
-      view.vid = vc.id;
-      view.ifindex = dev.ifindex;
-      std::memcpy(view.mac.addr_bytes, dev.mac.bytes.data(), RTE_ETHER_ADDR_LEN);
-      st->vlan_by_vid[parent_slot][vc.id] = static_cast<uint8_t>(v + 1);
-    }
-    FLOG(g_log, INFO, "%s@%s: vlan id %u, ifindex %u, mac %s", dev.name.c_str(), parent->name.c_str(), vc.id,
-         dev.ifindex, dev.mac.to_string().c_str());
-    netdevs_.push_back(dev);
+Ifindex Dataplane::next_ifindex() const {
+  for (unsigned i = 1; i < kMaxIfindex; ++i) {
+    if (netdevs_.count(static_cast<Ifindex>(i)) == 0) return static_cast<Ifindex>(i);
   }
+  return kNoIfindex;
+}
+
+Netdev& Dataplane::add_netdev(Netdev dev) {
+  dev.ifindex = next_ifindex();
+  if (dev.ifindex == kNoIfindex) throw std::runtime_error("netif: more than " + std::to_string(kMaxIfindex - 1) + " devices");
+  const Ifindex i = dev.ifindex;
+  return netdevs_.emplace(i, std::move(dev)).first->second;
+}
+
+void Dataplane::open_traffic_port(Netdev dev) {
+  if (n_slots_ == kMaxSlots) {
+    throw std::runtime_error("'" + dev.name + "': more than " + std::to_string(kMaxSlots) + " ports, bonds and knis");
+  }
+  const unsigned n_workers = static_cast<unsigned>(owned_.size() - 1);
+  const OpenedPort opened = open_port(dev.config, n_workers, pool_);
+  const uint8_t slot = n_slots_++;
+  dev.slot = slot;
+  dev.port_id = opened.port_id;
+  dev.rx_queues = opened.rx_queues;
+  dev.tx_queues = opened.tx_queues;
+  dev.driver = opened.driver;
+  dev.mac = opened.mac;
+  dev.mtu = dev.config.mtu;
+  dev.promisc = dev.config.promisc;
+  Netdev& d = add_netdev(std::move(dev));
+
+  // RX queue q belongs to worker q mod W (a kni's: the master, which sends them on); TX queue i to lcore i
+  // (the master's is the last).
+  for (uint16_t q = 0; q < opened.rx_queues; ++q) {
+    LcoreState& st = d.kind == ctrl::netif_msg::LinkKind::kni ? *owned_.back() : *owned_[q % n_workers];
+    if (st.rx_count == st.rx.size()) {
+      throw std::runtime_error("'" + d.name + "': more than " + std::to_string(st.rx.size()) + " RX queues on one lcore");
+    }
+    OwnedRxQueue& rq = st.rx[st.rx_count++];
+    rq.port_id = opened.port_id;
+    rq.queue = q;
+    rq.slot = slot;
+    if (d.kind == ctrl::netif_msg::LinkKind::kni) rq.forward_slot = netdevs_.at(d.parent).slot;
+  }
+  for (size_t i = 0; i < owned_.size(); ++i) {
+    LcoreState& st = *owned_[i];
+    TxPort& tx = st.tx[slot];
+    tx.present = true;
+    tx.port_id = opened.port_id;
+    tx.queue = static_cast<uint16_t>(i);
+    LcorePortView& view = st.ports[slot];
+    view.present = true;
+    view.up = true;
+    view.promisc = d.promisc;
+    view.tx_vlan_insert = opened.tx_vlan_insert;
+    view.ifindex = d.ifindex;
+    std::memcpy(view.mac.addr_bytes, opened.mac.bytes.data(), RTE_ETHER_ADDR_LEN);
+    st.devs[d.ifindex] = DevRef{SlotKind::port, slot};
+  }
+  FLOG(g_log, INFO, "%s: %s port %u, ifindex %u, mac %s, mtu %u, %u RX / %u TX queues, promisc %s%s", d.name.c_str(),
+       opened.driver.c_str(), opened.port_id, d.ifindex, opened.mac.to_string().c_str(), d.mtu, opened.rx_queues,
+       opened.tx_queues, d.promisc ? "on" : "off", opened.tx_vlan_insert ? ", VLAN offload" : "");
 }
 
 void Dataplane::close() {
@@ -163,8 +188,11 @@ void Dataplane::close() {
       tx.count = 0;
     }
   }
-  for (const auto& dev : netdevs_) {
-    if (dev.kind == ctrl::netif_msg::LinkKind::port) close_port(dev.port_id);
+  // Knis and bonds before the ports under them: a bond still holds its members.
+  for (auto kind : {ctrl::netif_msg::LinkKind::kni, ctrl::netif_msg::LinkKind::bond, ctrl::netif_msg::LinkKind::port}) {
+    for (const auto& [ifindex, dev] : netdevs_) {
+      if (dev.kind == kind) close_port(dev.port_id);
+    }
   }
   netdevs_.clear();
   if (pool_ != nullptr) rte_mempool_free(pool_);
@@ -179,7 +207,7 @@ void Dataplane::register_ethertype(uint16_t ethertype, const char* name, Etherty
 }
 
 Netdev* Dataplane::find(std::string_view name) {
-  for (auto& d : netdevs_) {
+  for (auto& [ifindex, d] : netdevs_) {
     if (d.name == name) return &d;
   }
   return nullptr;
@@ -187,16 +215,22 @@ Netdev* Dataplane::find(std::string_view name) {
 
 const Netdev* Dataplane::find(std::string_view name) const { return const_cast<Dataplane*>(this)->find(name); }
 
+const Netdev* Dataplane::get(Ifindex ifindex) const {
+  const auto it = netdevs_.find(ifindex);
+  return it == netdevs_.end() ? nullptr : &it->second;
+}
+
 int Dataplane::on_port_state(Dataplane* self, const PortStateMsg& msg, core::NoReply&) {
   LcoreState* st = self->state_of_calling_lcore();
-  if (st == nullptr || msg.slot >= kMaxPorts + kMaxVlans) return EINVAL;
-  self->apply_port_state(*st, msg);
+  if (st == nullptr) return EINVAL;
+  if (msg.kind == static_cast<uint8_t>(SlotKind::port) ? msg.slot >= kMaxSlots : msg.slot >= kMaxVlans) return EINVAL;
+  apply_port_state(*st, msg);
   return 0;
 }
 
 void Dataplane::apply_port_state(LcoreState& st, const PortStateMsg& msg) {
-  if (msg.slot >= kMaxPorts) {
-    st.vlans[msg.slot - kMaxPorts].up = msg.up != 0;
+  if (msg.kind == static_cast<uint8_t>(SlotKind::vlan)) {
+    st.vlans[msg.slot].up = msg.up != 0;
     return;
   }
   LcorePortView& view = st.ports[msg.slot];
@@ -205,10 +239,9 @@ void Dataplane::apply_port_state(LcoreState& st, const PortStateMsg& msg) {
 }
 
 int Dataplane::push_port_state(const Netdev& dev, std::string* error) {
-  const unsigned slot = dev.kind == ctrl::netif_msg::LinkKind::vlan ? kMaxPorts + (slot_of(dev.ifindex) - n_ports_)
-                                                                      : slot_of(dev.ifindex);
-  const PortStateMsg msg{static_cast<uint8_t>(slot), static_cast<uint8_t>(dev.admin_up),
-                         static_cast<uint8_t>(dev.promisc), 0};
+  const bool vlan = dev.kind == ctrl::netif_msg::LinkKind::vlan;
+  const PortStateMsg msg{static_cast<uint8_t>(vlan ? SlotKind::vlan : SlotKind::port), vlan ? dev.vlan_slot : dev.slot,
+                         static_cast<uint8_t>(dev.admin_up), static_cast<uint8_t>(dev.promisc)};
   const core::CallResult r = port_state_msg_->call_workers(msg, kWorkerCallTimeout);
   if (!r.ok()) {
     *error = r.error;
@@ -226,16 +259,32 @@ void Netif::register_ethertype(uint16_t ethertype, const char* name, EthertypeHa
 
 void Netif::send(rte_mbuf* m, Ifindex ifindex) { dp_->send(m, ifindex); }
 
+void Netif::to_kernel(rte_mbuf* m) { dp_->to_kernel(m); }
+
+rte_mempool* Netif::pool() const { return dp_->pool(); }
+
 Ifindex Netif::find(std::string_view name) const {
   const Netdev* d = static_cast<const Dataplane*>(dp_)->find(name);
   return d ? d->ifindex : kNoIfindex;
 }
 
 std::optional<MacAddress> Netif::mac(Ifindex ifindex) const {
-  const auto& devs = static_cast<const Dataplane*>(dp_)->netdevs();
-  const unsigned slot = slot_of(ifindex);
-  if (ifindex == kNoIfindex || slot >= devs.size()) return std::nullopt;
-  return devs[slot].mac;
+  const Netdev* d = static_cast<const Dataplane*>(dp_)->get(ifindex);
+  return d ? std::optional<MacAddress>(d->mac) : std::nullopt;
 }
+
+std::optional<std::string> Netif::name(Ifindex ifindex) const {
+  const Netdev* d = static_cast<const Dataplane*>(dp_)->get(ifindex);
+  return d ? std::optional<std::string>(d->name) : std::nullopt;
+}
+
+uint16_t Netif::mtu(Ifindex ifindex) const {
+  const Dataplane& dp = *dp_;
+  const Netdev* d = dp.get(ifindex);
+  if (d != nullptr && d->kind == ctrl::netif_msg::LinkKind::vlan) d = dp.get(d->parent);
+  return d ? d->mtu : 0;
+}
+
+void Netif::on_netdev_removed(std::function<void(Ifindex)> fn) { dp_->on_netdev_removed(std::move(fn)); }
 
 }  // namespace fulcrum::netif

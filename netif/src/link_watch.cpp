@@ -11,8 +11,8 @@ namespace fulcrum::netif {
 uint32_t Dataplane::link_watch_job(void* self) {
   auto* dp = static_cast<Dataplane*>(self);
   uint32_t changes = 0;
-  for (Netdev& dev : dp->netdevs_) {
-    if (dev.kind != ctrl::netif_msg::LinkKind::port) continue;
+  for (auto& [ifindex, dev] : dp->netdevs_) {
+    if (dev.kind == ctrl::netif_msg::LinkKind::vlan) continue;  // a VLAN's carrier is its parent's
     rte_eth_link link{};
     if (rte_eth_link_get_nowait(dev.port_id, &link) != 0) continue;
     const bool up = link.link_status == RTE_ETH_LINK_UP;

@@ -1,7 +1,7 @@
 #pragma once
-// A netdev: anything with an ifindex that frames arrive on and leave by. Only DPDK ports exist so far; a VLAN
-// sub-interface or a bond becomes another kind here, with the same ifindex space and control records.
-// The master owns this table; workers keep their own copy of what the packet path needs (LcorePortView).
+// A netdev: anything with an ifindex that frames arrive on and leave by: a DPDK port, a bond of ports, a
+// bond member, a VLAN sub-interface or a kni. The master owns this table; workers keep their own copy of
+// what the packet path needs (LcoreState).
 
 #include <cstdint>
 #include <string>
@@ -10,6 +10,7 @@
 #include "fulcrum/netif/mac_address.hpp"
 #include "fulcrum/netif/netif.hpp"
 #include "fulcrum/netif/netif_config.hpp"
+#include "lcore_state.hpp"
 
 namespace fulcrum::netif {
 
@@ -18,7 +19,9 @@ struct Netdev {
   ctrl::netif_msg::LinkKind kind = ctrl::netif_msg::LinkKind::port;
   std::string name;
   PortConfig config;
-  uint16_t port_id = 0;
+  uint16_t port_id = 0;  // the DPDK port (a VLAN's: its parent's)
+  uint8_t slot = kNoSlot;       // port slot; none for bond members and VLANs
+  uint8_t vlan_slot = kNoSlot;  // VLANs
   uint16_t rx_queues = 0;
   uint16_t tx_queues = 0;
   std::string driver;
@@ -30,14 +33,25 @@ struct Netdev {
   bool link_up = false;
   uint32_t speed_mbps = 0;
   bool link_full_duplex = false;
-  // kind vlan: the parent port's ifindex and the VID (port_id is the parent's DPDK port).
-  Ifindex parent = kNoIfindex;
+  Ifindex parent = kNoIfindex;  // VLAN and kni: the device it rides on
+  Ifindex master = kNoIfindex;  // bond member: its bond
+  Ifindex kni = kNoIfindex;     // port or bond: its kni
   uint16_t vlan_id = 0;
+  BondMode bond_mode = BondMode::active_backup;
+  XmitPolicy xmit_policy = XmitPolicy::l34;
+  Ifindex bond_primary = kNoIfindex;
+
+  bool carries_traffic() const { return slot != kNoSlot; }
 };
 
-// Ports are the first netdevs: port slot i (0-based, its place in [[port]]) has ifindex i + 1; the VLANs of
-// [[vlan]] follow, VLAN v having ifindex ports + v + 1. The netdev table is in ifindex order.
-inline unsigned slot_of(Ifindex ifindex) { return static_cast<unsigned>(ifindex) - 1u; }
-inline Ifindex ifindex_of_slot(unsigned slot) { return static_cast<Ifindex>(slot + 1); }
+inline const char* to_string(ctrl::netif_msg::LinkKind kind) {
+  switch (kind) {
+    case ctrl::netif_msg::LinkKind::port: return "port";
+    case ctrl::netif_msg::LinkKind::vlan: return "vlan";
+    case ctrl::netif_msg::LinkKind::bond: return "bond";
+    case ctrl::netif_msg::LinkKind::kni: return "kni";
+  }
+  return "device";
+}
 
 }  // namespace fulcrum::netif

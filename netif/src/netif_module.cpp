@@ -10,6 +10,9 @@
 namespace fulcrum::netif {
 namespace {
 
+// 802.3ad wants a TX burst on every bond at least each 100 ms.
+constexpr uint32_t kLacpTickUs = 50'000;
+
 class NetifModuleImpl final : public NetifModule {
  public:
   const char* name() const override { return "netif"; }
@@ -20,7 +23,11 @@ class NetifModuleImpl final : public NetifModule {
   void init(core::ModuleContext& ctx) override {
     dp_.open(cfg_, ctx.runtime);
     ctx.runtime.add_worker_job({"netif.rx", &Dataplane::worker_job, &dp_, core::Job::When::every_loop, 1, 0});
-    ctx.runtime.add_master_job({"netif.tx", &Dataplane::tx_flush_job, &dp_, core::Job::When::every_loop, 1, 0});
+    ctx.runtime.add_master_job({"netif.master", &Dataplane::master_job, &dp_, core::Job::When::every_loop, 1, 0});
+    if (dp_.has_lacp_bond()) {
+      ctx.runtime.add_master_job({"netif.lacp", &Dataplane::lacp_tick_job, &dp_, core::Job::When::every_interval, 1,
+                                  kLacpTickUs});
+    }
     ctx.runtime.add_master_job({"netif.link_watch", &Dataplane::link_watch_job, &dp_,
                                 core::Job::When::every_interval, 1, cfg_.link_poll_ms * 1000});
     register_ctrl_handlers(ctx.ctrl, dp_);

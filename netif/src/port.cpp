@@ -18,30 +18,39 @@ std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
   throw std::runtime_error("port '" + cfg.name + "' (vdev \"" + cfg.vdev + "\"): " + what);
 }
 
-// af_packet joins every queue pair's socket to one PACKET_FANOUT group at probe time: the kernel feeds all of
-// them, so a queue left unpolled silently loses its share of the traffic.
-bool feeds_every_queue(const std::string& driver) { return driver == "net_af_packet"; }
 
 }  // namespace
 
-OpenedPort open_port(const PortConfig& cfg, unsigned workers, rte_mempool* pool) {
+uint16_t probe_port(const PortConfig& cfg, std::string* driver) {
   const std::string dev_name(vdev_device_name(cfg.vdev));
   if (const int rc = rte_dev_probe(cfg.vdev.c_str()); rc < 0) {
     fail(cfg, "can not create the device: " + err_text(rc) + " (check the driver name and its arguments)");
   }
-  OpenedPort out;
-  if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &out.port_id) != 0) {
+  uint16_t port_id = 0;
+  if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &port_id) != 0) {
     rte_eal_hotplug_remove("vdev", dev_name.c_str());
     fail(cfg, "the device \"" + dev_name + "\" is not an ethernet port");
   }
+  rte_eth_dev_info info{};
+  if (const int rc = rte_eth_dev_info_get(port_id, &info); rc != 0) {
+    close_port(port_id);
+    fail(cfg, "no device info: " + err_text(rc));
+  }
+  *driver = info.driver_name ? info.driver_name : "";
+  return port_id;
+}
+
+OpenedPort open_port(const PortConfig& cfg, unsigned workers, rte_mempool* pool) {
+  OpenedPort out;
+  out.port_id = probe_port(cfg, &out.driver);
   try {
     rte_eth_dev_info info{};
     if (const int rc = rte_eth_dev_info_get(out.port_id, &info); rc != 0) fail(cfg, "no device info: " + err_text(rc));
-    out.driver = info.driver_name ? info.driver_name : "";
+    const bool every_queue_fed = feeds_every_queue(out.driver);
 
     out.rx_queues = cfg.rx_queues != 0 ? cfg.rx_queues
-                    : feeds_every_queue(out.driver) ? info.max_rx_queues
-                                                    : static_cast<uint16_t>(workers);
+                    : every_queue_fed           ? info.max_rx_queues
+                                                : static_cast<uint16_t>(workers);
     out.tx_queues = cfg.tx_queues != 0 ? cfg.tx_queues : static_cast<uint16_t>(workers + 1);
     if (out.rx_queues > info.max_rx_queues || out.tx_queues > info.max_tx_queues) {
       fail(cfg, "needs " + std::to_string(out.rx_queues) + " RX and " + std::to_string(out.tx_queues) +
@@ -49,7 +58,7 @@ OpenedPort open_port(const PortConfig& cfg, unsigned workers, rte_mempool* pool)
                     std::to_string(info.max_tx_queues) +
                     (out.driver == "net_af_packet" ? " (set qpairs=N in the vdev string)" : ""));
     }
-    if (feeds_every_queue(out.driver) && out.rx_queues != info.max_rx_queues) {
+    if (every_queue_fed && out.rx_queues != info.max_rx_queues) {
       fail(cfg, "rx_queues = " + std::to_string(out.rx_queues) + " but " + out.driver + " spreads traffic over all " +
                     std::to_string(info.max_rx_queues) + " of its queue pairs: every one must be polled");
     }
@@ -64,6 +73,12 @@ OpenedPort open_port(const PortConfig& cfg, unsigned workers, rte_mempool* pool)
 
     rte_eth_conf conf{};
     conf.rxmode.mtu = cfg.mtu;
+    // Tags in and out by the NIC where it can (af_packet: the kernel): the packet path then moves no bytes.
+    if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+    if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) {
+      conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+      out.tx_vlan_insert = true;
+    }
     if (const int rc = rte_eth_dev_configure(out.port_id, out.rx_queues, out.tx_queues, &conf); rc != 0) {
       fail(cfg, "configure with " + std::to_string(out.rx_queues) + " RX / " + std::to_string(out.tx_queues) +
                     " TX queues: " + err_text(rc));
@@ -98,6 +113,14 @@ OpenedPort open_port(const PortConfig& cfg, unsigned workers, rte_mempool* pool)
     }
     rte_ether_addr addr;
     rte_eth_macaddr_get(out.port_id, &addr);
+    if (cfg.mac && std::memcmp(addr.addr_bytes, cfg.mac->bytes.data(), RTE_ETHER_ADDR_LEN) != 0) {
+      // net_bonding takes its primary member's address when it starts: set ours again.
+      std::memcpy(addr.addr_bytes, cfg.mac->bytes.data(), RTE_ETHER_ADDR_LEN);
+      if (const int rc = rte_eth_dev_default_mac_addr_set(out.port_id, &addr); rc != 0) {
+        fail(cfg, "mac " + cfg.mac->to_string() + ": " + err_text(rc));
+      }
+      rte_eth_macaddr_get(out.port_id, &addr);
+    }
     std::memcpy(out.mac.bytes.data(), addr.addr_bytes, RTE_ETHER_ADDR_LEN);
   } catch (...) {
     close_port(out.port_id);

@@ -18,12 +18,22 @@ struct OpenedPort {
   uint16_t tx_queues = 0;
   std::string driver;
   MacAddress mac;
+  bool tx_vlan_insert = false;  // the PMD inserts 802.1Q tags from mbuf->vlan_tci
 };
 
 // Queues: rx one per worker (af_packet: every queue pair it has, since its kernel fanout feeds them all),
 // tx one per worker plus the master's, unless the config says otherwise.
+// VLAN strip and insert are switched on where the PMD offers them.
 // Throws std::runtime_error naming the port and the vdev on any failure, after removing what it created.
 OpenedPort open_port(const PortConfig& cfg, unsigned workers, rte_mempool* pool);
+
+// Creates the device of a bond member without configuring it: the bond does that. Returns its port id;
+// throws std::runtime_error as open_port.
+uint16_t probe_port(const PortConfig& cfg, std::string* driver);
+
+// af_packet joins every queue pair's socket to one PACKET_FANOUT group at probe time: the kernel feeds all of
+// them, so a queue left unpolled silently loses its share of the traffic.
+inline bool feeds_every_queue(const std::string& driver) { return driver == "net_af_packet"; }
 void close_port(uint16_t port_id);
 
 // Returns 0 or a negative errno, as DPDK does.

@@ -9,35 +9,50 @@
 
 namespace fulcrum::netif {
 
+bool insert_vlan_tag(rte_mbuf* m, uint16_t vid, bool offload) {
+  if (m->data_len < RTE_ETHER_HDR_LEN) return false;
+  if (offload) {
+    m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+    m->vlan_tci = vid;
+    return true;
+  }
+  // The tag goes between the addresses and the ethertype.
+  if (rte_pktmbuf_prepend(m, kVlanTagLen) == nullptr) return false;
+  vlan_insert_bytes(rte_pktmbuf_mtod_offset(m, uint8_t*, kVlanTagLen), vid);
+  return true;
+}
+
 void Dataplane::send(rte_mbuf* m, Ifindex ifindex) {
   LcoreState* st = state_of_calling_lcore();
-  unsigned slot = slot_of(ifindex);
-  if (st != nullptr && ifindex != kNoIfindex && slot >= n_ports_ && slot - n_ports_ < kMaxVlans &&
-      st->vlans[slot - n_ports_].present) {
-    // A VLAN: tag in software (the tag goes between the addresses and the ethertype), then the parent port.
-    LcoreVlanView& vlan = st->vlans[slot - n_ports_];
-    if (!vlan.up) {
-      vlan.tx.drop(Drop::down);
-      rte_pktmbuf_free(m);
-      return;
-    }
-    if (m->data_len < RTE_ETHER_HDR_LEN || rte_pktmbuf_prepend(m, kVlanTagLen) == nullptr) {
-      vlan.tx.drop(Drop::tx_full);  // no headroom: as good as a full ring for the caller
-      rte_pktmbuf_free(m);
-      return;
-    }
-    vlan_insert_bytes(rte_pktmbuf_mtod_offset(m, uint8_t*, kVlanTagLen), vlan.vid);
-    vlan.tx.packets.add(1);
-    vlan.tx.bytes.add(m->pkt_len);
-    slot = vlan.parent_slot;
-  }
-  if (st == nullptr || ifindex == kNoIfindex || slot >= kMaxPorts || !st->tx[slot].present) {
+  if (st == nullptr || ifindex >= kMaxIfindex || st->devs[ifindex].kind == SlotKind::none) {
     // Not an lcore of ours, or no such device: a bug in the caller, never traffic. Free, do not crash.
     rte_pktmbuf_free(m);
     return;
   }
-  TxPort& tx = st->tx[slot];
-  if (!st->ports[slot].up) {
+  const DevRef ref = st->devs[ifindex];
+  if (ref.kind == SlotKind::port) {
+    enqueue_tx(*st, ref.slot, m);
+    return;
+  }
+  LcoreVlanView& vlan = st->vlans[ref.slot];
+  if (!vlan.up) {
+    vlan.tx.drop(Drop::down);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (!insert_vlan_tag(m, vlan.vid, st->ports[vlan.parent_slot].tx_vlan_insert)) {
+    vlan.tx.drop(Drop::tx_full);  // no headroom: as good as a full ring for the caller
+    rte_pktmbuf_free(m);
+    return;
+  }
+  vlan.tx.packets.add(1);
+  vlan.tx.bytes.add(m->pkt_len);
+  enqueue_tx(*st, vlan.parent_slot, m);
+}
+
+void Dataplane::enqueue_tx(LcoreState& st, uint8_t slot, rte_mbuf* m) {
+  TxPort& tx = st.tx[slot];
+  if (!st.ports[slot].up) {
     tx.counters.drop(Drop::down);
     rte_pktmbuf_free(m);
     return;
@@ -70,11 +85,13 @@ uint32_t Dataplane::flush_all(LcoreState& st) {
   return flushed;
 }
 
-uint32_t Dataplane::tx_flush_job(void* self) {
+uint32_t Dataplane::master_job(void* self) {
   auto* dp = static_cast<Dataplane*>(self);
   dp->running_.store(true, std::memory_order_relaxed);
   LcoreState* st = dp->state_of_calling_lcore();
-  return st == nullptr ? 0 : flush_all(*st);
+  if (st == nullptr) return 0;
+  const uint32_t received = dp->rx_poll(*st);  // the knis' queues: what the kernel sends out
+  return received + flush_all(*st);
 }
 
 }  // namespace fulcrum::netif

@@ -14,6 +14,7 @@ namespace fulcrum::netif {
 constexpr uint32_t kVlanTagLen = 4;
 constexpr uint32_t kVlanFrameMin = RTE_ETHER_HDR_LEN + kVlanTagLen;  // addresses, tag, inner ethertype
 constexpr uint16_t kVlanIdMask = 0x0fff;
+constexpr uint16_t kVlanIdMaxValue = 4094;  // 4095 is reserved
 
 // The TCI of a tagged frame (`frame` holds at least kVlanFrameMin bytes and its ethertype is 0x8100).
 inline uint16_t vlan_tci_of(const uint8_t* frame) {

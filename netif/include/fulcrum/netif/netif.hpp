@@ -6,7 +6,9 @@
 // sub-interface or a bond later, so the layers above never hold DPDK port ids.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <rte_mbuf.h>
@@ -49,9 +51,26 @@ class Netif {
   // ring frees it and counts the drop. Workers and the master only, never another thread.
   void send(rte_mbuf* m, Ifindex ifindex);
 
+  // Hands a frame that the dataplane does not consume to the kernel, through the kni TAP of the device it
+  // came in on. `m` is as an ethertype handler got it (data at L3, l2_len set, ingress ifindex set): the
+  // Ethernet header is put back first. Takes the mbuf in every case; without a kni device it is freed and
+  // counted (drop reason kni_none). Workers only.
+  void to_kernel(rte_mbuf* m);
+
+  // The pool every port receives into; other layers allocate the packets they originate (ARP requests,
+  // ICMP errors) from it.
+  rte_mempool* pool() const;
+
   // Lookups for set-up and control work (master).
   Ifindex find(std::string_view name) const;
   std::optional<MacAddress> mac(Ifindex ifindex) const;
+  std::optional<std::string> name(Ifindex ifindex) const;
+  // The device's L3 MTU (a VLAN's is its parent's); 0 for no such device.
+  uint16_t mtu(Ifindex ifindex) const;
+
+  // Called on the master after a device is removed at run time (`dpip vlan del`), so that a layer can drop
+  // what it keeps for it (addresses, routes, neighbours). Register during init.
+  void on_netdev_removed(std::function<void(Ifindex)> fn);
 
  private:
   Dataplane* dp_;

@@ -13,7 +13,8 @@
 
 namespace fulcrum::netif {
 
-constexpr unsigned kMaxPorts = 16;
+constexpr unsigned kMaxPorts = 16;  // [[port]] tables (bond members included)
+constexpr unsigned kMaxBonds = 8;
 constexpr size_t kMaxNameLen = 15;  // as IFNAMSIZ - 1, so names fit the same fields as Linux interface names
 constexpr uint16_t kMinMtu = 68;    // IPv4's minimum
 constexpr uint16_t kMaxMtu = 9600;
@@ -28,9 +29,35 @@ struct PortConfig {
   uint16_t mtu = 1500;
   std::optional<MacAddress> mac;  // nullopt: keep the PMD's
   bool promisc = false;
+  bool kni = false;       // a kernel TAP for the exception path
+  std::string kni_name;   // default "<name>.kni"
+};
+
+// A link aggregate of ports through DPDK's net_bonding: [[bond]]. The member ports are declared as [[port]]
+// tables too (name and vdev); the bond configures them, so their own queue, MTU and MAC settings are unused.
+enum class BondMode : uint8_t { round_robin = 0, active_backup = 1, balance = 2, lacp = 4 };
+enum class XmitPolicy : uint8_t { l2 = 0, l23 = 1, l34 = 2 };
+
+struct BondConfig {
+  PortConfig port;  // name, queues, descriptors, MTU, MAC, promisc and kni of the bond device; vdev is built
+  BondMode mode = BondMode::active_backup;
+  XmitPolicy xmit_policy = XmitPolicy::l34;
+  std::vector<std::string> members;  // [[port]] names
+  std::string primary;               // active-backup: the preferred member; default the first
+};
+
+// Which received traffic goes straight up to the kernel through a device's kni, before any handler sees it.
+struct KniRule {
+  std::string dev;     // a port or bond with kni = true
+  int family = 0;      // 0: any, 4 or 6 (from `dst`)
+  uint8_t prefix[16] = {};
+  uint8_t prefix_len = 0;
+  uint8_t proto = 0;   // IP protocol number; 0: any
+  uint16_t port = 0;   // TCP/UDP destination port; 0: any
 };
 
 constexpr unsigned kMaxVlans = 64;
+constexpr unsigned kMaxKniRules = 32;
 
 // An 802.1Q sub-interface of a port: [[vlan]].
 struct VlanConfig {
@@ -45,14 +72,22 @@ struct NetifConfig {
   uint32_t mbuf_cache = 256;   // per-lcore cache of the pool
   uint32_t link_poll_ms = 1000;
   std::vector<PortConfig> ports;
+  std::vector<BondConfig> bonds;
   std::vector<VlanConfig> vlans;
+  std::vector<KniRule> kni_rules;
 };
 
-// Reads [netif], every [[port]] and every [[vlan]]. Throws core::ConfigError naming the key, its value and what is allowed.
+// Reads [netif], every [[port]], [[bond]], [[vlan]] and [[kni_rule]]. Throws core::ConfigError naming the key, its value and what is allowed.
 // With no [[port]] at all it still declares the port keys, so that --list-config-keys shows them.
 NetifConfig read_netif_config(core::ConfigTable& root);
 
 // The device name in a vdev string: the text before the first comma ("net_af_packet0").
 std::string_view vdev_device_name(std::string_view vdev);
+
+// Validation shared by the config and `dpip vlan add`: an empty string when `name` can name a device.
+std::string device_name_problem(std::string_view name);
+
+const char* to_string(BondMode mode);
+const char* to_string(XmitPolicy policy);
 
 }  // namespace fulcrum::netif
