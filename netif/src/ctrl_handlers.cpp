@@ -125,6 +125,12 @@ void collect(const Dataplane& dp, const Netdev& d, msg::LinkStats& total, std::v
     total.pmd_ierrors = pmd.ierrors;
     total.pmd_oerrors = pmd.oerrors;
     total.pmd_rx_nombuf = pmd.rx_nombuf;
+    if (slot == kNoSlot) {  // a bond member: what the bond moved through it is all there is to count
+      total.rx_packets = pmd.ipackets;
+      total.rx_bytes = pmd.ibytes;
+      total.tx_packets = pmd.opackets;
+      total.tx_bytes = pmd.obytes;
+    }
   }
 }
 

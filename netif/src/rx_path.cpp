@@ -77,10 +77,16 @@ uint32_t Dataplane::rx_poll(LcoreState& st) {
   uint32_t total = 0;
   for (unsigned i = 0; i < st.rx_count; ++i) {
     OwnedRxQueue& q = st.rx[i];
-    if (!st.ports[q.slot].up) continue;  // admin down: the queue is left alone, its frames wait in the PMD
     rte_mbuf* pkts[kRxBurst];
     const uint16_t n = rte_eth_rx_burst(q.port_id, q.queue, pkts, kRxBurst);
     if (n == 0) continue;
+    if (!st.ports[q.slot].up) {
+      // Admin down: what arrives is lost, as on a Linux device that is down. Virtual PMDs cannot stop their
+      // kernel side from queueing frames, so they are drained here and counted as `down`, never received.
+      q.counters.drop(Drop::down, n);
+      rte_pktmbuf_free_bulk(pkts, n);
+      continue;
+    }
     total += n;
     if (q.forward_slot != kNoSlot) {
       forward_burst(st, q, pkts, n);
