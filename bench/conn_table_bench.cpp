@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "conn/conn_table.hpp"
 
 using fulcrum::ipvs::Conn;
@@ -18,19 +19,8 @@ using fulcrum::ipvs::FlowKey;
 
 namespace {
 
-struct SplitMix {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+using fulcrum::bench::SplitMix;
+using fulcrum::bench::seconds_since;
 
 void fill(Conn* c, uint64_t r, uint32_t i) {
   c->family = 4;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "fulcrum/ipvs/scheduler_registry.hpp"
 
 using fulcrum::ipvs::Dest;
@@ -20,19 +21,8 @@ using fulcrum::ipvs::SchedInput;
 
 namespace {
 
-struct SplitMix {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+using fulcrum::bench::SplitMix;
+using fulcrum::bench::seconds_since;
 
 void report(const char* what, const char* name, double seconds, uint64_t ops, const char* unit) {
   const double per = seconds / static_cast<double>(ops);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "fulcrum/core/timer_wheel.hpp"
 
 using fulcrum::core::Timer;
@@ -16,19 +17,8 @@ using fulcrum::core::TimerWheel;
 
 namespace {
 
-struct SplitMix {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+using fulcrum::bench::SplitMix;
+using fulcrum::bench::seconds_since;
 
 void count_fire(Timer*, void* ctx) { ++*static_cast<uint64_t*>(ctx); }
 

@@ -3,12 +3,10 @@
 #include <string>
 
 #include "fulcrum/core/config.hpp"
+#include "config_test_util.hpp"
 #include "fulcrum/netif/netif_config.hpp"
 
-using fulcrum::core::ConfigDocument;
-using fulcrum::core::ConfigError;
 using fulcrum::netif::BondMode;
-using fulcrum::netif::NetifConfig;
 using fulcrum::netif::XmitPolicy;
 
 namespace {
@@ -17,25 +15,9 @@ const std::string kTwoPorts =
     "[[port]]\nname = \"dpdk0\"\nvdev = \"net_af_packet0,iface=a\"\n"
     "[[port]]\nname = \"dpdk1\"\nvdev = \"net_af_packet1,iface=b\"\n";
 
-NetifConfig read(const std::string& text) {
-  auto doc = ConfigDocument::from_string(text);
-  auto root = doc.root();
-  auto cfg = fulcrum::netif::read_netif_config(root);
-  doc.reject_unknown_keys();
-  return cfg;
-}
-
-std::string error_of(const std::string& text) {
-  try {
-    read(text);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  FAIL("no ConfigError for: " << text);
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using fulcrum::netif::test::contains;
+using fulcrum::netif::test::error_of;
+using fulcrum::netif::test::read;
 
 }  // namespace
 
