@@ -49,6 +49,10 @@ rte_mbuf* rarp_announce(rte_mempool* pool, const MacAddress& mac) {
   if (m == nullptr) return nullptr;
   constexpr uint16_t kFrameLen = 60;  // the minimum frame without its FCS
   auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kFrameLen));
+  if (f == nullptr) {  // a pool of tiny mbufs: nothing to announce with
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
   std::memset(f, 0, kFrameLen);
   std::memset(f, 0xff, RTE_ETHER_ADDR_LEN);
   std::memcpy(f + 6, mac.bytes.data(), RTE_ETHER_ADDR_LEN);
