@@ -1,0 +1,5 @@
+#include "ipvs_log.hpp"
+
+namespace fulcrum::ipvs {
+core::LogModule g_log("ipvs");
+}
