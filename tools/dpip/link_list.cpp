@@ -53,14 +53,16 @@ static int fetch_raw(Context& ctx, const std::string& dev, LinkList& out) {
                           head.queue_count * sizeof(msg::QueueStats);
   if (reply.payload.size() != expected) return fail("link show: malformed reply from fulcrumd");
   const unsigned char* p = reply.payload.data() + sizeof head;
-  out.links.resize(head.link_count);
-  std::memcpy(out.links.data(), p, out.links.size() * sizeof(msg::LinkInfo));
-  p += out.links.size() * sizeof(msg::LinkInfo);
-  out.stats.resize(n_stats);
-  std::memcpy(out.stats.data(), p, out.stats.size() * sizeof(msg::LinkStats));
-  p += out.stats.size() * sizeof(msg::LinkStats);
-  out.queues.resize(head.queue_count);
-  std::memcpy(out.queues.data(), p, out.queues.size() * sizeof(msg::QueueStats));
+  // An empty vector's data() may be null, and memcpy from or to null is undefined even for 0 bytes.
+  const auto take = [&p](auto& records, size_t n) {
+    records.resize(n);
+    if (n == 0) return;
+    std::memcpy(records.data(), p, n * sizeof records[0]);
+    p += n * sizeof records[0];
+  };
+  take(out.links, head.link_count);
+  take(out.stats, n_stats);
+  take(out.queues, head.queue_count);
   return 0;
 }
 
