@@ -69,6 +69,10 @@ inline bool device_field(const InetControl& c, const char (&field)[ctrl::inet_ms
     rc = fail(resp, ENODEV, "cannot find device \"" + name + "\"");
     return false;
   }
+  if (!c.carries_ip(out)) {
+    rc = fail(resp, EINVAL, "device \"" + name + "\" " + kNoIpHere);
+    return false;
+  }
   return true;
 }
 

@@ -62,13 +62,15 @@ std::string InetControl::dev_name(Ifindex ifindex) const {
 
 Ifindex InetControl::find_dev(const std::string& name) const { return inet_.netif().find(name); }
 
+bool InetControl::carries_ip(Ifindex ifindex) const { return inet_.netif().carries_ip(ifindex); }
+
 // ---- devices ----
 
 void InetControl::sync_devices() {
   MasterTables::Out out;
   for (Ifindex i = 1; i < kMaxIfindex; ++i) {
     const auto name = inet_.netif().name(i);
-    if (!name) {
+    if (!name || !inet_.netif().carries_ip(i)) {
       if (tables_.device(i) != nullptr) {
         neigh_.remove_ifindex(i);
         tables_.remove_device(i, out);
@@ -111,6 +113,7 @@ void InetControl::apply_static(const InetConfig& cfg) {
     const auto& a = cfg.addresses[i];
     const Ifindex dev = find_dev(a.dev);
     if (dev == 0) fail("addresses", i, "cannot find device \"" + a.dev + "\"");
+    if (!carries_ip(dev)) fail("addresses", i, "device \"" + a.dev + "\" " + kNoIpHere);
     MasterTables::Out out;
     std::string err;
     if (tables_.add_addr(a.addr, a.plen, dev, a.flags, err, out) != 0) fail("addresses", i, err);

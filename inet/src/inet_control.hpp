@@ -39,6 +39,10 @@ struct LearntMsg {
 // How long an operator's change may take to reach every worker before the control reply says so.
 constexpr std::chrono::milliseconds kWorkerWait{500};
 
+// Why a kni or a bond member takes no address, route or neighbour.
+inline constexpr const char* kNoIpHere =
+    "carries no dataplane IP: it is a kni (the kernel's side of its parent) or a bond member (use the bond)";
+
 class InetControl final : public NeighEnv {
  public:
   InetControl(Inet& inet, core::ModuleContext& ctx);
@@ -76,6 +80,7 @@ class InetControl final : public NeighEnv {
   LcoreInet& master_lcore() { return *master_lc_; }
   std::string dev_name(Ifindex ifindex) const;
   Ifindex find_dev(const std::string& name) const;
+  bool carries_ip(Ifindex ifindex) const;
 
   // ---- NeighEnv ----
   void push(const TableMsg& m) override { repl_.push(m); }

@@ -285,6 +285,11 @@ uint16_t Netif::mtu(Ifindex ifindex) const {
   return d ? d->mtu : 0;
 }
 
+bool Netif::carries_ip(Ifindex ifindex) const {
+  const Netdev* d = static_cast<const Dataplane*>(dp_)->get(ifindex);
+  return d != nullptr && d->kind != ctrl::netif_msg::LinkKind::kni && d->master == kNoIfindex;
+}
+
 void Netif::on_netdev_removed(std::function<void(Ifindex)> fn) { dp_->on_netdev_removed(std::move(fn)); }
 
 }  // namespace fulcrum::netif

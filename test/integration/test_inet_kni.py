@@ -77,3 +77,13 @@ def test_echo_is_the_dataplanes_and_tcp_is_the_kernels(kl):
     assert c["in_to_kernel"] - after["in_to_kernel"] >= c["in_no_protocol"] - after["in_no_protocol"]
     # The ARP we answered went up too: the kernel knows the client on the kni.
     assert CLIENT in ns_run(bal, "ip", "neigh", "show", "dev", KNI).stdout
+
+
+def test_the_kni_takes_no_dataplane_address(kl):
+    lab, bal, cli, dpip = kl
+    r = dpip("addr", "add", "198.18.9.1/24", "dev", KNI, check=False)
+    assert r.returncode != 0
+    assert f'device "{KNI}" carries no dataplane IP' in r.stderr, r.stderr
+    r = dpip("route", "add", "198.18.10.0/24", "dev", KNI, check=False)
+    assert r.returncode != 0 and KNI in r.stderr, r.stderr
+    assert "198.18.9.1" not in dpip("addr", "show").stdout

@@ -67,6 +67,9 @@ class Netif {
   std::optional<std::string> name(Ifindex ifindex) const;
   // The device's L3 MTU (a VLAN's is its parent's); 0 for no such device.
   uint16_t mtu(Ifindex ifindex) const;
+  // Whether the dataplane's IP runs on the device: ports, bonds and VLANs, but not a kni (the kernel's side of
+  // a port) nor a bond member (its bond carries its traffic).
+  bool carries_ip(Ifindex ifindex) const;
 
   // Called on the master after a device is removed at run time (`dpip vlan del`), so that a layer can drop
   // what it keeps for it (addresses, routes, neighbours). Register during init.
