@@ -15,6 +15,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from daemon import Daemon  # noqa: E402
+from netns_lab import BASE_CONFIG, NOBODY_ETHERTYPE  # noqa: E402
 
 FULCRUMD = os.environ.get("FULCRUMD", "fulcrumd")
 DPIP = os.environ.get("DPIP") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(FULCRUMD))),
@@ -25,25 +26,10 @@ VETH_BAL, VETH_CLI = f"fl{os.getpid()}b"[-15:], f"fl{os.getpid()}c"[-15:]
 PORT_MAC = "02:00:c6:12:00:01"
 CLIENT_MAC = "02:00:c6:12:00:02"
 OTHER_MAC = "02:00:c6:12:00:99"
-NOBODY_ETHERTYPE = 0x88B5  # IEEE "local experimental": no layer handles it
+
 RUNTS, GOOD_IN_PCAP = 5, 3
 
-CONFIG = """
-[eal]
-memory = "no-huge"
-memory_mb = 256
-file_prefix = "@PREFIX@"
-[lcores]
-master = 0
-workers = [1]
-[polling]
-mode = "idle-sleep"
-idle_sleep_us = 100
-[ctrl]
-socket = "@SOCKET@"
-[netif]
-mbufs = 16383
-link_poll_ms = 100
+CONFIG = BASE_CONFIG + """
 [[port]]
 name = "dpdk0"
 vdev = "net_af_packet0,iface=@VETH@,qdisc_bypass=1,qpairs=2"
