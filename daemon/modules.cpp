@@ -14,11 +14,12 @@ void add_layer_modules(std::vector<std::unique_ptr<core::Module>>& modules) {
   auto inet = inet::make_inet_module(netif->netif());
   auto ipv4 = ipv4::make_ipv4_module(inet->inet());
   auto ipv6 = ipv6::make_ipv6_module(inet->inet());
+  auto ipvs = ipvs::make_ipvs_module(inet->inet());
   modules.push_back(std::move(netif));
   modules.push_back(std::move(inet));
   modules.push_back(std::move(ipv4));
   modules.push_back(std::move(ipv6));
-  modules.push_back(ipvs::make_ipvs_module());  // services only for now; its packet path will take ipv4/ipv6
+  modules.push_back(std::move(ipvs));
 }
 
 }  // namespace fulcrum::daemon

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +41,48 @@ std::optional<uint64_t> parse_cap_eff(std::string_view proc_status) {
   return std::nullopt;
 }
 
+std::optional<unsigned> parse_euid(std::string_view proc_status) {
+  constexpr std::string_view kKey = "Uid:";
+  size_t pos = 0;
+  while (pos < proc_status.size()) {
+    size_t eol = proc_status.find('\n', pos);
+    if (eol == std::string_view::npos) eol = proc_status.size();
+    std::string_view line = proc_status.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (!line.starts_with(kKey)) continue;
+    line.remove_prefix(kKey.size());
+    // "Uid:\treal\teffective\tsaved\tfs": the second number.
+    unsigned ids[2] = {0, 0};
+    for (unsigned& id : ids) {
+      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+      const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), id, 10);
+      if (ec != std::errc() || end == line.data()) return std::nullopt;
+      line.remove_prefix(static_cast<size_t>(end - line.data()));
+    }
+    return ids[1];
+  }
+  return std::nullopt;
+}
+
+bool grants_admin(const Peer& peer, std::optional<uint64_t> cap_eff, std::optional<unsigned> euid,
+                  bool same_user_ns) {
+  if (!cap_eff || !euid || *euid != peer.uid || !same_user_ns) return false;
+  return ((*cap_eff >> kCapNetAdmin) & 1u) != 0;
+}
+
+namespace {
+
+// Both stat()s name the namespace by (dev, inode), as /proc/<pid>/ns/* do.
+bool in_our_user_ns(int pid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+  struct stat theirs {}, ours {};
+  if (::stat(path, &theirs) != 0 || ::stat("/proc/self/ns/user", &ours) != 0) return false;
+  return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+}
+
+}  // namespace
+
 bool may_administer(const Peer& peer) {
   if (peer.uid == 0) return true;
   // pid 0: the peer lives in a pid namespace we can not see, so its capabilities can not be checked.
@@ -61,8 +104,7 @@ bool may_administer(const Peer& peer) {
       return false;
     }
   }
-  const auto caps = parse_cap_eff(text);
-  return caps && ((*caps >> kCapNetAdmin) & 1u) != 0;
+  return grants_admin(peer, parse_cap_eff(text), parse_euid(text), in_our_user_ns(peer.pid));
 }
 
 }  // namespace fulcrum::ctrl

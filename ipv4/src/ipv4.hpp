@@ -53,6 +53,9 @@ class Ipv4 final : public inet::FamilyOps {
   void announce(Ifindex ifindex, const inet::Addr& addr) override;
   void output(LcoreInet& lc, rte_mbuf** pkts, uint16_t n) override;
   void ping(LcoreInet& lc, const inet::PingOrder& order) override;
+  void send_error(LcoreInet& lc, const rte_mbuf* orig, uint8_t type, uint8_t code, uint32_t info) override {
+    icmp_error(lc, orig, type, code, static_cast<uint16_t>(info));
+  }
 
  private:
   // What one worker keeps for IPv4 beyond inet's state: its reassembly table.

@@ -16,12 +16,16 @@ std::strong_ordering DestId::operator<=>(const DestId& o) const {
   return port_host(port) <=> port_host(o.port);
 }
 
-std::string to_string(const DestId& id) {
+std::string to_string(Family f, const IpAddr& a) {
   char text[INET6_ADDRSTRLEN] = {};
-  const int af = id.family == Family::v4 ? AF_INET : AF_INET6;
-  inet_ntop(af, id.addr.bytes.data(), text, sizeof text);
+  inet_ntop(f == Family::v4 ? AF_INET : AF_INET6, a.bytes.data(), text, sizeof text);
+  return text;
+}
+
+std::string to_string(const DestId& id) {
+  const std::string text = to_string(id.family, id.addr);
   const std::string port = std::to_string(port_host(id.port));
-  return id.family == Family::v4 ? std::string(text) + ":" + port : "[" + std::string(text) + "]:" + port;
+  return id.family == Family::v4 ? text + ":" + port : "[" + text + "]:" + port;
 }
 
 }  // namespace fulcrum::ipvs

@@ -6,12 +6,15 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
 #include "fulcrum/ipvs/scheduler_registry.hpp"
 #include "fulcrum/ipvs/service_manager.hpp"
+#include "conn/conn_table.hpp"
+#include "conn/tcp_state.hpp"
 #include "service/service_table.hpp"
 
 namespace fulcrum::ipvs {
@@ -30,6 +33,8 @@ struct RawService {
   std::string proto, vip, scheduler, forward;
   int64_t port = 0, persistence = 0, netmask = 0;
   std::vector<std::string> flags;
+  std::vector<std::string> laddrs;
+  bool toa = true;
 };
 
 const std::vector<std::string> kForwards = {"fullnat", "nat", "dr", "tun"};
@@ -67,6 +72,9 @@ RawService read_service_keys(core::ConfigTable& t) {
   s.netmask = t.get_int("netmask", 0, 0, 128, "persistence granularity as a prefix length; default 32 or 128");
   s.flags = t.get_string_array("flags", {}, "service flags: one-packet, sh-fallback, sh-port, mh-fallback, mh-port");
   s.forward = t.get_enum("forward", "fullnat", kForwards, "the real servers' forwarding method unless they name one");
+  s.laddrs = t.get_string_array("local_addresses", {},
+                                "FullNAT: the local-address group, balancer addresses (fnat-local) of the VIP's family");
+  s.toa = t.get_bool("toa", true, "FullNAT: the client's address and port in a TCP option (TOA) to the real server");
   return s;
 }
 
@@ -124,6 +132,7 @@ ServiceSpec to_spec(core::ConfigTable& t, const RawService& raw, const std::vect
     spec.flags |= bit;
   }
   spec.forward = forward_from(raw.forward);
+  spec.toa = raw.toa;
   for (size_t i = 0; i < earlier.size(); ++i) {
     if (earlier[i].spec.key == spec.key) {
       t.fail("port", "must be unique per protocol and VIP: service[" + std::to_string(i) + "] is " +
@@ -151,8 +160,42 @@ DestSpec to_dest(core::ConfigTable& t, const RawDest& raw, const ServiceSpec& sv
 
 }  // namespace
 
+IpvsSettings read_settings(core::ConfigTable& root) {
+  core::ConfigTable t = root.table("ipvs", "the IPVS connection layer");
+  IpvsSettings s;
+  s.conn_max = static_cast<uint32_t>(t.get_int("conn_max", s.conn_max, 1, ConnTable::kMaxCapacity,
+                                               "connections per worker; each costs about 150 bytes"));
+  s.timeouts.tcp_s = static_cast<uint32_t>(
+      t.get_int("timeout_tcp", s.timeouts.tcp_s, 1, kMaxTimeoutS, "seconds an ESTABLISHED TCP connection lives idle"));
+  s.timeouts.tcp_fin_s = static_cast<uint32_t>(t.get_int("timeout_tcp_fin", s.timeouts.tcp_fin_s, 1, kMaxTimeoutS,
+                                                         "seconds a TCP connection lives in FIN_WAIT"));
+  s.timeouts.udp_s = static_cast<uint32_t>(
+      t.get_int("timeout_udp", s.timeouts.udp_s, 1, kMaxTimeoutS, "seconds a UDP connection lives idle"));
+  s.laddr_port_min = static_cast<uint16_t>(
+      t.get_int("laddr_port_min", s.laddr_port_min, 1, 65535, "FullNAT: the lowest local port"));
+  s.laddr_port_max = static_cast<uint16_t>(
+      t.get_int("laddr_port_max", s.laddr_port_max, 1, 65535, "FullNAT: the highest local port"));
+  s.redirect_ring = static_cast<uint32_t>(t.get_int("redirect_ring", s.redirect_ring, 64, 1 << 20,
+                                                    "packets a worker holds that wait for their owner worker"));
+  // The other TCP states, DPVS-style: timeout_tcp_syn_recv, timeout_tcp_time_wait, ...
+  for (unsigned i = 0; i < kTcpStates; ++i) {
+    const auto st = static_cast<TcpState>(i);
+    if (st == TcpState::none || st == TcpState::established || st == TcpState::fin_wait) continue;
+    std::string key = std::string("timeout_tcp_") + tcp_state_name(st);
+    for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    s.tcp_state_s[i] = static_cast<uint32_t>(
+        t.get_int(key, TcpTimeouts{}.seconds[i], 1, kMaxTimeoutS, "seconds a TCP connection lives in that state"));
+  }
+  if (s.laddr_port_max < s.laddr_port_min) {
+    t.fail("laddr_port_max", "must not be below laddr_port_min (" + std::to_string(s.laddr_port_min) + ")");
+  }
+  if ((s.redirect_ring & (s.redirect_ring - 1)) != 0) t.fail("redirect_ring", "must be a power of two");
+  return s;
+}
+
 IpvsConfig read_ipvs_config(core::ConfigTable& root) {
   IpvsConfig cfg;
+  cfg.settings = read_settings(root);
   auto services = root.tables("service", "a virtual service: [[service]] per (proto, vip, port)");
   if (services.empty()) {
     // An absent table (the literal key "service[]" never matches a TOML key) declares the schema only.
@@ -185,6 +228,18 @@ IpvsConfig read_ipvs_config(core::ConfigTable& root) {
         dt.fail("addr", st.msg);
       }
       cs.dests.push_back(d);
+    }
+    for (size_t i = 0; i < raw.laddrs.size(); ++i) {
+      Family f = Family::v4;
+      IpAddr a;
+      if (!parse_addr(raw.laddrs[i], &f, &a)) t.fail("local_addresses", i, "must be an IPv4 or IPv6 address");
+      if (f != cs.spec.key.family) t.fail("local_addresses", i, "must be of the VIP's family");
+      uint16_t id = 0;
+      bool fresh = false;
+      if (Status st = scratch.add_laddr(cs.spec.key, a, &slot, &id, &fresh); !st.ok()) {
+        t.fail("local_addresses", i, st.msg);
+      }
+      cs.laddrs.push_back(a);
     }
     cfg.services.push_back(std::move(cs));
   }

@@ -17,6 +17,13 @@ namespace fulcrum::ipvs {
 
 enum class ConnDir : uint8_t { in = 0, out = 1 };
 
+enum ConnFlag : uint8_t {
+  kConnActive = 1,          // counted in the dest's activeconns, else in its inactconns
+  kConnToaSent = 2,         // TOA went out on the SYN
+  kConnToaAckPending = 4,   // and waits for the client's first ACK
+  kConnBound = 8,           // counted in a dest's connection counters at all
+};
+
 struct alignas(64) Conn {
   uint8_t caddr[16];
   uint8_t vaddr[16];
@@ -29,11 +36,16 @@ struct alignas(64) Conn {
   uint8_t family;
   uint8_t proto;
   uint8_t state;  // protocol state (TCP: the IPVS state machine)
-  uint8_t flags;
-  uint32_t service;  // the worker's service slot
-  uint32_t dest;     // the worker's real-server slot
+  uint8_t flags;  // ConnFlag
+  uint32_t service;   // the worker's service slot
+  uint32_t dest;      // the dest's index in that service's copy when last seen: a hint, checked by dest_uid
   core::Timer timer;
-  uint32_t reserved[4];
+  uint32_t svc_uid;   // the service's and the dest's numbers, never reused, so that a connection whose service
+  uint32_t dest_uid;  // or dest went away (and whose slot or index now holds another) counts nothing wrong
+  uint16_t laddr_id;  // FullNAT: the local address's id in the worker's LocalPortPool
+  uint8_t forward;    // ForwardMethod
+  uint8_t reserved8;
+  uint32_t reserved32;
 
   // The key a packet of direction `dir` carries.
   bool matches(const FlowKey& k, ConnDir dir) const {

@@ -55,7 +55,10 @@ ConnTable::ConnTable(uint32_t capacity) : capacity_(capacity) {
   for (uint32_t b = 0; b < n_buckets_; ++b) {
     for (unsigned s = 0; s < kBucketSlots; ++s) buckets_[b].slot[s] = kEmpty;
   }
-  for (uint32_t i = 0; i < capacity; ++i) set_free_link(&conns_[i], i + 1 < capacity ? i + 1 : kEmpty);
+  for (uint32_t i = 0; i < capacity; ++i) {
+    set_free_link(&conns_[i], i + 1 < capacity ? i + 1 : kEmpty);
+    conns_[i].family = 0;  // free: what in_use() reads
+  }
   free_head_ = 0;
 }
 
@@ -204,6 +207,7 @@ void ConnTable::unlink(Conn* c) {
 void ConnTable::free(Conn* c) {
   unlink(c);
   set_free_link(c, free_head_);
+  c->family = 0;
   free_head_ = id_of(c);
   --used_;
 }

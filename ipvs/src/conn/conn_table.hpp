@@ -61,6 +61,8 @@ class ConnTable {
   size_t memory_bytes() const;
   uint32_t id_of(const Conn* c) const { return static_cast<uint32_t>(c - conns_); }
   Conn* at(uint32_t id) const { return &conns_[id]; }
+  // Whether entry `id` holds a connection (a filled-in one has family 4 or 6), for listings.
+  bool in_use(uint32_t id) const { return id < capacity_ && conns_[id].family != 0; }
 
  private:
   struct alignas(64) Bucket {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "../ipvs_log.hpp"
+#include "rate_estimator.hpp"
 #include "service_table.hpp"
 
 namespace fulcrum::ipvs {
@@ -27,10 +28,14 @@ ServiceManager::ServiceManager(core::MessageBus* bus, unsigned n_workers, Servic
         *bus_, kMsgServiceInstall, "ipvs.svc_install", this);
     zero_msg_ = core::MsgType<ZeroMsg>::define<ServiceManager, &ServiceManager::on_zero>(*bus_, kMsgServiceZero,
                                                                                         "ipvs.svc_zero", this);
+    laddr_msg_ = core::MsgType<LaddrMsg>::define<ServiceManager, &ServiceManager::on_laddr>(
+        *bus_, kMsgLaddrInstall, "ipvs.laddr_install", this);
   }
   for (unsigned i = 0; i < n_workers; ++i) {
     tables_.push_back(std::make_unique<WorkerServices>(options_.max_services));
     current_.emplace_back(options_.max_services, nullptr);
+    pools_.push_back(std::make_unique<LocalPortPool>(i, n_workers, options_.laddr_port_min, options_.laddr_port_max));
+    laddr_entries_.emplace_back();
   }
 }
 
@@ -65,6 +70,35 @@ int ServiceManager::on_zero(ServiceManager* self, const ZeroMsg& msg, core::NoRe
     self->tables_[w]->zero(msg.slot);
   }
   return 0;
+}
+
+int ServiceManager::on_laddr(ServiceManager* self, const LaddrMsg& msg, core::NoReply&) {
+  const int w = self->calling_worker();
+  if (w < 0 || msg.entries == nullptr || static_cast<size_t>(w) >= msg.entries->size()) return EINVAL;
+  return self->pools_[w]->install(static_cast<uint16_t>(msg.id), (*msg.entries)[w]) ? 0 : EEXIST;
+}
+
+Status ServiceManager::push_laddr(uint16_t id) {
+  const ServiceTable::Laddr& l = table_->laddrs()[id];
+  LocalAddress a;
+  a.family = static_cast<uint8_t>(l.family);
+  std::memcpy(a.addr, l.addr.bytes.data(), sizeof a.addr);
+  auto batch = std::make_unique<std::vector<LocalPortPool::Entry*>>();
+  for (unsigned w = 0; w < workers(); ++w) {
+    laddr_entries_[w].push_back(pools_[w]->prepare(a));
+    batch->push_back(laddr_entries_[w].back().get());
+  }
+  if (!live_) {
+    for (unsigned w = 0; w < workers(); ++w) pools_[w]->install(id, (*batch)[w]);
+    return {};
+  }
+  const core::CallResult r = laddr_msg_->call_workers(LaddrMsg{id, 0, batch.get()}, options_.call_timeout);
+  laddr_batches_.push_back(std::move(batch));  // a worker that timed out reads it later
+  if (!r.ok()) {
+    FLOG(g_log, ERR, "local address %s: %s", a.to_string().c_str(), r.error.c_str());
+    return Status::fail(r.status, "local address " + a.to_string() + " is not on every worker: " + r.error);
+  }
+  return {};
 }
 
 Status ServiceManager::push(uint32_t slot) {
@@ -180,13 +214,53 @@ Status ServiceManager::flush() {
   return first;
 }
 
+Status ServiceManager::add_laddr(const ServiceKey& key, const IpAddr& addr) {
+  uint32_t slot = 0;
+  uint16_t id = 0;
+  bool fresh = false;
+  if (Status st = table_->add_laddr(key, addr, &slot, &id, &fresh); !st.ok()) return st;
+  if (fresh) {
+    if (Status st = push_laddr(id); !st.ok()) return st;
+  }
+  return push(slot);
+}
+
+Status ServiceManager::del_laddr(const ServiceKey& key, const IpAddr& addr) {
+  uint32_t slot = 0;
+  if (Status st = table_->del_laddr(key, addr, &slot); !st.ok()) return st;
+  return push(slot);
+}
+
+Status ServiceManager::list_laddrs(const ServiceKey& key, std::vector<IpAddr>* out) const {
+  uint32_t slot = 0;
+  if (Status st = table_->lookup(key, &slot); !st.ok()) return st;
+  out->clear();
+  for (uint16_t id : table_->at(slot)->laddr_ids) out->push_back(table_->laddrs()[id].addr);
+  return {};
+}
+
+std::vector<LaddrInfo> ServiceManager::all_laddrs() const {
+  std::vector<LaddrInfo> out;
+  const auto& all = table_->laddrs();
+  for (size_t i = 0; i < all.size(); ++i) {
+    out.push_back(LaddrInfo{static_cast<uint16_t>(i), all[i].family, all[i].addr, all[i].services});
+  }
+  return out;
+}
+
 Status ServiceManager::zero(const ServiceKey& key) {
   uint32_t slot = 0;
   if (Status st = table_->lookup(key, &slot); !st.ok()) return st;
-  return push_zero(slot, false);
+  Status st = push_zero(slot, false);
+  reset_rates(slot);
+  return st;
 }
 
-Status ServiceManager::zero_all() { return push_zero(0, true); }
+Status ServiceManager::zero_all() {
+  Status st = push_zero(0, true);
+  for (uint32_t slot : table_->order()) reset_rates(slot);
+  return st;
+}
 
 Stats ServiceManager::sum_service(uint32_t slot) const {
   Stats s;

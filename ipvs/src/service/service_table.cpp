@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fulcrum/ipvs/local_port_pool.hpp"
 #include "fulcrum/ipvs/scheduler_registry.hpp"
 
 namespace fulcrum::ipvs {
@@ -163,6 +164,7 @@ Status ServiceTable::add_service(const ServiceSpec& spec, uint32_t* slot) {
     return Status::fail(EINVAL, svc_name(spec.key) + ": " + e.what());
   }
   svc->slot = free_slot;
+  svc->uid = next_uid_++;
   by_slot_[free_slot] = std::move(svc);
   order_.push_back(free_slot);
   *slot = free_slot;
@@ -197,6 +199,7 @@ Status ServiceTable::del_service(const ServiceKey& key, uint32_t* slot) {
   MasterService* svc = find(key);
   if (svc == nullptr) return Status::fail(ESRCH, svc_name(key) + ": no such service");
   *slot = svc->slot;
+  for (uint16_t id : svc->laddr_ids) --laddrs_[id].services;
   std::erase(order_, svc->slot);
   by_slot_[*slot].reset();
   return {};
@@ -224,6 +227,10 @@ Status ServiceTable::check_dest(const MasterService& svc, const DestSpec& d) con
 }
 
 Status ServiceTable::commit_dests(MasterService& svc, std::vector<DestSpec> dests, std::vector<DestIndex> prev) {
+  std::vector<uint32_t> uids(dests.size());
+  for (size_t i = 0; i < uids.size(); ++i) {
+    uids[i] = prev[i] < svc.dest_uids.size() ? svc.dest_uids[prev[i]] : next_uid_;
+  }
   std::vector<Dest> candidate = to_sched_dests(dests);
   if (svc.sched) {
     try {
@@ -233,7 +240,11 @@ Status ServiceTable::commit_dests(MasterService& svc, std::vector<DestSpec> dest
                                       " refuses the real servers: " + e.what());
     }
   }
+  for (uint32_t& u : uids) {
+    if (u == next_uid_) u = next_uid_++;
+  }
   svc.dests = std::move(dests);
+  svc.dest_uids = std::move(uids);
   svc.sched_dests = std::move(candidate);
   if (svc.sched) svc.sched->bind(svc.sched_dests);  // a moved vector keeps its buffer; bind says so explicitly
   svc.prev_index = std::move(prev);
@@ -296,12 +307,66 @@ Status ServiceTable::del_dest(const ServiceKey& key, const DestId& dest, uint32_
   return {};
 }
 
+Status ServiceTable::add_laddr(const ServiceKey& key, const IpAddr& addr, uint32_t* slot, uint16_t* id,
+                                bool* fresh) {
+  MasterService* svc = find(key);
+  if (svc == nullptr) return Status::fail(ESRCH, svc_name(key) + ": no such service");
+  const Family f = svc->spec.key.family;
+  const IpAddr a = normalised(addr, f);
+  const std::string who = svc_name(key) + ": local address " + to_string(f, a);
+  if (!unicast(a, f)) return Status::fail(EINVAL, who + ": not a unicast address");
+  uint16_t found = static_cast<uint16_t>(laddrs_.size());
+  for (size_t i = 0; i < laddrs_.size(); ++i) {
+    if (laddrs_[i].family == f && laddrs_[i].addr == a) found = static_cast<uint16_t>(i);
+  }
+  for (uint16_t held : svc->laddr_ids) {
+    if (held == found) return Status::fail(EEXIST, who + ": already in the service's group");
+  }
+  if (svc->laddr_ids.size() >= kMaxLaddrsPerService) {
+    return Status::fail(ENOSPC, who + ": a group holds at most " + std::to_string(kMaxLaddrsPerService) +
+                                    " addresses");
+  }
+  *fresh = found == laddrs_.size();
+  if (*fresh) {
+    if (laddrs_.size() >= kMaxLaddrs) {
+      return Status::fail(ENOSPC, who + ": at most " + std::to_string(kMaxLaddrs) + " local addresses in all");
+    }
+    laddrs_.push_back(Laddr{f, a, 0});
+  }
+  ++laddrs_[found].services;
+  svc->laddr_ids.push_back(found);
+  *slot = svc->slot;
+  *id = found;
+  return {};
+}
+
+Status ServiceTable::del_laddr(const ServiceKey& key, const IpAddr& addr, uint32_t* slot) {
+  MasterService* svc = find(key);
+  if (svc == nullptr) return Status::fail(ESRCH, svc_name(key) + ": no such service");
+  const Family f = svc->spec.key.family;
+  const IpAddr a = normalised(addr, f);
+  for (size_t i = 0; i < svc->laddr_ids.size(); ++i) {
+    Laddr& l = laddrs_[svc->laddr_ids[i]];
+    if (l.family == f && l.addr == a) {
+      --l.services;
+      svc->laddr_ids.erase(svc->laddr_ids.begin() + static_cast<std::ptrdiff_t>(i));
+      *slot = svc->slot;
+      return {};
+    }
+  }
+  return Status::fail(ENOENT, svc_name(key) + ": local address " + to_string(f, a) +
+                                  ": not in the service's group");
+}
+
 std::unique_ptr<WorkerService> ServiceTable::build_worker_copy(uint32_t slot, unsigned worker_index) const {
   const MasterService* svc = at(slot);
   if (svc == nullptr) return nullptr;
   auto c = std::make_unique<WorkerService>(svc->dests.size());
   c->key = svc->spec.key;
   c->slot = slot;
+  c->uid = svc->uid;
+  c->toa = svc->spec.toa;
+  c->laddr_ids = svc->laddr_ids;
   c->flags = svc->spec.flags;
   c->timeout_s = svc->spec.timeout_s;
   c->netmask = *svc->spec.netmask;
@@ -310,6 +375,7 @@ std::unique_ptr<WorkerService> ServiceTable::build_worker_copy(uint32_t slot, un
   for (size_t i = 0; i < svc->dests.size(); ++i) {
     c->dests[i] = svc->sched_dests[i];
     c->extra[i].forward = svc->dests[i].forward;
+    c->extra[i].uid = svc->dest_uids[i];
     if (i < svc->prev_index.size()) c->prev_index[i] = svc->prev_index[i];
   }
   if (svc->sched) {

@@ -16,12 +16,17 @@ namespace fulcrum::ipvs {
 struct MasterService {
   ServiceSpec spec;                  // netmask always set
   uint32_t slot = 0;
+  uint32_t uid = 0;                  // never reused: connections tell a re-created service from theirs by it
   std::vector<DestSpec> dests;       // in the order they were added
+  std::vector<uint32_t> dest_uids;   // the same order; never reused either
+  std::vector<uint16_t> laddr_ids;   // the local-address group, in the order added (ids: ServiceTable::laddr)
   std::vector<Dest> sched_dests;     // the same, as the prototype scheduler sees them
   std::unique_ptr<Scheduler> sched;  // bound to sched_dests; null for "none"
   // After a change to the set: where each dest was before it (kNoDest when new), for the workers' copies.
   std::vector<DestIndex> prev_index;
 };
+
+inline constexpr size_t kMaxLaddrsPerService = 64;
 
 class ServiceTable {
  public:
@@ -36,6 +41,18 @@ class ServiceTable {
   Status del_dest(const ServiceKey& key, const DestId& dest, uint32_t* slot);
   // ESRCH (with the message) when there is no such service.
   Status lookup(const ServiceKey& key, uint32_t* slot) const;
+
+  // FullNAT local-address groups (see ServiceManager::add_laddr for the refusals). An address has one id
+  // for as long as the table lives, whichever services use it; `fresh` says the id is new, so the workers
+  // need its pool entry before the service's copy names it.
+  Status add_laddr(const ServiceKey& key, const IpAddr& addr, uint32_t* slot, uint16_t* id, bool* fresh);
+  Status del_laddr(const ServiceKey& key, const IpAddr& addr, uint32_t* slot);
+  struct Laddr {
+    Family family = Family::v4;
+    IpAddr addr;
+    uint32_t services = 0;  // groups that hold it
+  };
+  const std::vector<Laddr>& laddrs() const { return laddrs_; }
 
   const MasterService* at(uint32_t slot) const;
   // Slots in the order the services were added (what GET_SERVICES lists).
@@ -55,6 +72,8 @@ class ServiceTable {
 
   std::vector<std::unique_ptr<MasterService>> by_slot_;
   std::vector<uint32_t> order_;
+  std::vector<Laddr> laddrs_;  // by id
+  uint32_t next_uid_ = 1;
 };
 
 // The scheduler a spec asks for, not yet built (null for "none"). Throws std::invalid_argument.

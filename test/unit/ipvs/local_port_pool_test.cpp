@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include <memory>
 #include <set>
+#include <vector>
 
-#include "fullnat/local_port_pool.hpp"
+#include "fulcrum/ipvs/local_port_pool.hpp"
 
+using fulcrum::ipvs::kMaxLaddrs;
 using fulcrum::ipvs::LocalAddress;
 using fulcrum::ipvs::LocalPortPool;
 
@@ -18,24 +21,26 @@ LocalAddress v4(const char* text) {
   return a;
 }
 
-LocalAddress v6(const char* text) {
-  LocalAddress a;
-  a.family = 6;
-  inet_pton(AF_INET6, text, a.addr);
-  return a;
-}
+// The master's side: it builds each entry and keeps owning it.
+struct Owner {
+  std::vector<std::unique_ptr<LocalPortPool::Entry>> entries;
+  bool add(LocalPortPool& pool, uint16_t id, const LocalAddress& a) {
+    entries.push_back(pool.prepare(a));
+    return pool.install(id, entries.back().get());
+  }
+};
 
 }  // namespace
 
 TEST_CASE("a worker hands out only ports it owns, and every worker agrees on the owner") {
   const unsigned workers = 3;
   std::set<uint16_t> seen;
+  Owner owner;
   for (unsigned w = 0; w < workers; ++w) {
     LocalPortPool pool(w, workers, 1024, 1123);
-    REQUIRE(pool.add(v4("198.18.2.1")));
-    LocalAddress a;
+    REQUIRE(owner.add(pool, 0, v4("198.18.2.1")));
     uint16_t port;
-    while (pool.acquire(4, &a, &port)) {
+    while (pool.acquire(0, &port)) {
       CHECK(LocalPortPool::owner_of(port, workers) == w);
       CHECK(port >= 1024);
       CHECK(port <= 1123);
@@ -45,57 +50,44 @@ TEST_CASE("a worker hands out only ports it owns, and every worker agrees on the
   CHECK(seen.size() == 100);  // between them, every port of the range
 }
 
-TEST_CASE("addresses are taken in turn, per family, until all their ports are used") {
+TEST_CASE("each address has its own ports, lowest first, until all are used") {
   LocalPortPool pool(0, 1, 5000, 5001);
-  REQUIRE(pool.add(v4("198.18.2.1")));
-  REQUIRE(pool.add(v6("2001:db8::2")));
-  REQUIRE(pool.add(v4("198.18.2.2")));
-  CHECK_FALSE(pool.add(v4("198.18.2.1")));
+  Owner owner;
+  REQUIRE(owner.add(pool, 0, v4("198.18.2.1")));
+  REQUIRE(owner.add(pool, 7, v4("198.18.2.2")));
+  CHECK_FALSE(owner.add(pool, 7, v4("198.18.2.3")));  // the id is taken
+  CHECK_FALSE(owner.add(pool, kMaxLaddrs, v4("198.18.2.3")));
+  CHECK(pool.address(7)->to_string() == "198.18.2.2");
+  CHECK(pool.address(3) == nullptr);
 
-  LocalAddress a;
   uint16_t port;
-  std::multiset<std::string> got;
-  for (int i = 0; i < 4; ++i) {
-    REQUIRE(pool.acquire(4, &a, &port));
-    CHECK(a.family == 4);
-    got.insert(a.to_string() + ":" + std::to_string(port));
-  }
-  CHECK(got == std::multiset<std::string>{"198.18.2.1:5000", "198.18.2.1:5001", "198.18.2.2:5000",
-                                          "198.18.2.2:5001"});
-  CHECK_FALSE(pool.acquire(4, &a, &port));  // exhausted: the caller counts a drop
-  REQUIRE(pool.acquire(6, &a, &port));
-  CHECK(a.to_string() == "2001:db8::2");
+  REQUIRE(pool.acquire(0, &port));
+  CHECK(port == 5000);
+  REQUIRE(pool.acquire(0, &port));
+  CHECK(port == 5001);
+  CHECK_FALSE(pool.acquire(0, &port));  // exhausted: the caller counts a drop
+  REQUIRE(pool.acquire(7, &port));
+  CHECK(port == 5000);
+  CHECK_FALSE(pool.acquire(3, &port));  // no such address
 }
 
 TEST_CASE("release returns a port once, and ignores ports it never handed out") {
   LocalPortPool pool(1, 2, 2000, 2009);  // owns 2001, 2003, ..., 2009
-  const LocalAddress lip = v4("198.18.2.1");
-  REQUIRE(pool.add(lip));
-  CHECK(pool.free_ports(lip) == 5);
-  LocalAddress a;
+  Owner owner;
+  REQUIRE(owner.add(pool, 2, v4("198.18.2.1")));
+  CHECK(pool.free_ports(2) == 5);
+  CHECK(pool.ports_per_address() == 5);
   uint16_t port;
-  REQUIRE(pool.acquire(4, &a, &port));
+  REQUIRE(pool.acquire(2, &port));
   CHECK(port == 2001);
-  CHECK(pool.free_ports(lip) == 4);
-  CHECK(pool.release(lip, port));
-  CHECK_FALSE(pool.release(lip, port));      // twice
-  CHECK_FALSE(pool.release(lip, 2002));      // another worker's
-  CHECK_FALSE(pool.release(lip, 3001));      // outside the range
-  CHECK_FALSE(pool.release(v4("198.18.2.9"), 2003));  // no such address
-  CHECK(pool.free_ports(lip) == 5);
-}
-
-TEST_CASE("a removed address hands out nothing and late releases are ignored") {
-  LocalPortPool pool(0, 1, 100, 101);
-  const LocalAddress lip = v4("198.18.2.1");
-  REQUIRE(pool.add(lip));
-  LocalAddress a;
-  uint16_t port;
-  REQUIRE(pool.acquire(4, &a, &port));
-  REQUIRE(pool.remove(lip));
-  CHECK_FALSE(pool.remove(lip));
-  CHECK_FALSE(pool.release(lip, port));
-  CHECK_FALSE(pool.acquire(4, &a, &port));
+  CHECK(pool.free_ports(2) == 4);
+  CHECK(pool.release(2, port));
+  CHECK_FALSE(pool.release(2, port));  // twice
+  CHECK_FALSE(pool.release(2, 2002));  // another worker's
+  CHECK_FALSE(pool.release(2, 3001));  // outside the range
+  CHECK_FALSE(pool.release(5, 2003));  // no such address
+  CHECK_FALSE(pool.release(kMaxLaddrs, 2003));
+  CHECK(pool.free_ports(2) == 5);
 }
 
 TEST_CASE("a range that leaves a worker no port is refused") {

@@ -54,6 +54,10 @@ class FamilyOps {
   virtual void output(LcoreInet& lc, rte_mbuf** pkts, uint16_t n) = 0;
   // Worker: one echo request for `dpip ping`.
   virtual void ping(LcoreInet& lc, const PingOrder& order) = 0;
+  // Worker: an ICMP / ICMPv6 error about `orig` (data at its IP header; it stays the caller's) to its source,
+  // rate limited like the layer's own: the family's type and code, and the MTU (IPv4 frag-needed, IPv6 packet
+  // too big) or pointer (parameter problem) as `info`.
+  virtual void send_error(LcoreInet& lc, const rte_mbuf* orig, uint8_t type, uint8_t code, uint32_t info) = 0;
 };
 
 class InetControl;

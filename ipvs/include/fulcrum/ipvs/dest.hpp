@@ -57,6 +57,8 @@ struct DestId {
 
 // "10.0.0.1:80", "[2001:db8::1]:443", for messages.
 std::string to_string(const DestId& id);
+// The address alone: "198.18.0.1", "2001:db8::1".
+std::string to_string(Family f, const IpAddr& a);
 
 // The kernel's IP_VS_DEST_F_OVERLOAD value: the dest is at its upper connection threshold, and no scheduler
 // gives it new connections until it falls below the lower one (see update_overload_* below).

@@ -58,6 +58,9 @@ struct ServiceSpec {
   // The forwarding method of real servers that do not name their own (config); the bridge will also read it
   // to run a service that keepalived declares as NAT as FullNAT.
   ForwardMethod forward = ForwardMethod::masq;
+  // FullNAT: the client's address and port ride in a TCP option (TOA) on the SYN and the first ACK that reach
+  // the real server. A Fulcrum extension; the kernel's structs cannot say it.
+  bool toa = true;
 };
 
 struct DestSpec {

@@ -31,20 +31,35 @@
 #include <vector>
 
 #include "fulcrum/core/message_bus.hpp"
+#include "fulcrum/ipvs/local_port_pool.hpp"
+#include "fulcrum/ipvs/rates.hpp"
 #include "fulcrum/ipvs/service.hpp"
 #include "fulcrum/ipvs/worker_service.hpp"
 
 namespace fulcrum::ipvs {
 
 class ServiceTable;
+class RateTable;
 
 // Bus message ids of the ipvs layer: 180-199.
 inline constexpr uint16_t kMsgServiceInstall = 180;
 inline constexpr uint16_t kMsgServiceZero = 181;
+inline constexpr uint16_t kMsgLaddrInstall = 182;
 
 struct ServiceManagerOptions {
   uint32_t max_services = 4096;
   std::chrono::microseconds call_timeout{500'000};
+  // FullNAT local ports (host order); each worker owns those that are its index modulo the worker count.
+  uint16_t laddr_port_min = 1025;
+  uint16_t laddr_port_max = 65535;
+};
+
+// A local address as the master knows it: its id in every worker's LocalPortPool.
+struct LaddrInfo {
+  uint16_t id = 0;
+  Family family = Family::v4;
+  IpAddr addr;
+  uint32_t services = 0;  // groups that hold it
 };
 
 class ServiceManager {
@@ -71,6 +86,20 @@ class ServiceManager {
   Status zero(const ServiceKey& key);
   Status zero_all();
 
+  // --- master: FullNAT local-address groups (DPVS's ipvsadm -P/--add-laddr, -Q/--del-laddr, -G/--get-laddr) ---
+  // A FullNAT connection leaves for its real server from one of its service's local addresses, on a local port
+  // that names the worker owning it. `addr` is of the service's family and should be a balancer address that
+  // carries the fnat-local flag (dpip addr add ... fnat-local), so that the real server's replies reach it.
+  // ESRCH no such service; EEXIST already in the group; ENOENT (del) not in the group; EAFNOSUPPORT family
+  // differs from the service's; EINVAL not a unicast address; ENOSPC more than kMaxLaddrsPerService, or more
+  // than kMaxLaddrs distinct addresses over all services.
+  Status add_laddr(const ServiceKey& key, const IpAddr& addr);
+  Status del_laddr(const ServiceKey& key, const IpAddr& addr);
+  // In the order they were added.
+  Status list_laddrs(const ServiceKey& key, std::vector<IpAddr>* out) const;
+  // Every address any group ever held, by id.
+  std::vector<LaddrInfo> all_laddrs() const;
+
   // --- master: reading ---
   // In the order the services were added (the kernel lists them in hash order; ipvsadm sorts them anyway).
   std::vector<ServiceInfo> list_services() const;
@@ -78,10 +107,21 @@ class ServiceManager {
   // In the order they were added (the kernel lists the newest first; ipvsadm sorts them anyway).
   Status list_dests(const ServiceKey& key, std::vector<DestInfo>* out) const;
 
+  // --- master: rates, the kernel's estimator (ip_vs_est.c; service_rates.cpp) ---
+  // One sample of every service's and real server's summed counters: a master job calls it every
+  // kRateIntervalUs. zero() and zero_all() start the estimates over, as the kernel's -Z does.
+  void estimate_rates();
+  // Zero before the first sample, and for an unknown service.
+  Rates service_rates(const ServiceKey& key) const;
+  // The rates of `dests` (as list_dests gave them), in the same order. ESRCH.
+  Status dest_rates(const ServiceKey& key, const std::vector<DestInfo>& dests, std::vector<Rates>* out) const;
+
   // --- workers ---
   // Worker `worker_index`'s own table (its index in the runtime's list of workers). The packet path reads
   // it on that worker only; tests read it from the master after a call returned.
   WorkerServices& worker_table(unsigned worker_index) { return *tables_[worker_index]; }
+  // Worker `worker_index`'s FullNAT local ports, on that worker only (the master reads only counts).
+  LocalPortPool& laddr_pool(unsigned worker_index) { return *pools_[worker_index]; }
   unsigned workers() const { return static_cast<unsigned>(tables_.size()); }
 
   // Copies a worker that timed out may still read: held, never freed, until this object goes (after the
@@ -106,13 +146,23 @@ class ServiceManager {
     uint32_t slot;
     uint32_t all;
   };
+  // Entries stay the master's (laddr_entries_); the worker only stores the pointer to its own.
+  struct LaddrMsg {
+    uint32_t id;
+    uint32_t reserved;
+    const std::vector<LocalPortPool::Entry*>* entries;  // by worker index
+  };
   static int on_install(ServiceManager* self, const InstallMsg& msg, InstallReply& reply);
   static int on_zero(ServiceManager* self, const ZeroMsg& msg, core::NoReply& reply);
+  static int on_laddr(ServiceManager* self, const LaddrMsg& msg, core::NoReply& reply);
+  // Builds and installs a new local address's pool entry on every worker.
+  Status push_laddr(uint16_t id);
   int calling_worker() const;
   // Installs the master's current state of `slot` (a copy of its service, or nothing) on every worker.
   Status push(uint32_t slot);
   Status push_zero(uint32_t slot, bool all);
   Stats sum_service(uint32_t slot) const;
+  void reset_rates(uint32_t slot);
 
   core::MessageBus* bus_;
   ServiceManagerOptions options_;
@@ -123,6 +173,12 @@ class ServiceManager {
   std::vector<int> index_by_lcore_;  // lcore id -> worker index, -1
   std::optional<core::MsgType<InstallMsg, InstallReply>> install_msg_;
   std::optional<core::MsgType<ZeroMsg>> zero_msg_;
+  std::optional<core::MsgType<LaddrMsg>> laddr_msg_;
+  std::vector<std::unique_ptr<LocalPortPool>> pools_;  // by worker index
+  // The pool entries, by worker index then id: the master's until it goes (after the lcores stopped).
+  std::vector<std::vector<std::unique_ptr<LocalPortPool::Entry>>> laddr_entries_;
+  std::vector<std::unique_ptr<std::vector<LocalPortPool::Entry*>>> laddr_batches_;  // kept: a late worker may still read one
+  std::unique_ptr<RateTable> rates_;  // made by the first sample
   bool live_ = false;
   std::vector<std::unique_ptr<WorkerService>> parked_copies_;
   std::vector<std::unique_ptr<InstallBatch>> parked_batches_;

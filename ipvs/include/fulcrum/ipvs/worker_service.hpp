@@ -52,6 +52,7 @@ struct Counters {
 // What a worker keeps per dest besides the scheduler's `Dest`, at the same index.
 struct WorkerDestExtra {
   ForwardMethod forward = ForwardMethod::masq;
+  uint32_t uid = 0;  // the master's number for this real server, never reused: what a connection names
   Counters stats;
 };
 
@@ -64,11 +65,15 @@ class WorkerService {
 
   ServiceKey key;
   uint32_t slot = 0;       // its place in every worker's table; what a connection will name it by
+  uint32_t uid = 0;        // never reused: a connection whose service was deleted and re-created is not its
   uint32_t flags = 0;
   uint32_t timeout_s = 0;
   uint32_t netmask = 0;    // resolved: IPv4 mask in host order, or IPv6 prefix length
   ForwardMethod forward = ForwardMethod::masq;
   std::string scheduler_name;
+  bool toa = true;                  // FullNAT: the client's address in a TCP option towards the real server
+  std::vector<uint16_t> laddr_ids;  // FullNAT: the local-address group, ids of the worker's LocalPortPool
+  uint32_t laddr_next = 0;          // where this worker's turn-taking over the group resumes
 
   std::vector<Dest> dests;                       // the scheduler is bound to this array
   std::unique_ptr<WorkerDestExtra[]> extra;      // dests.size() entries

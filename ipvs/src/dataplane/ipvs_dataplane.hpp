@@ -1,0 +1,112 @@
+#pragma once
+// The ipvs packet path: hooked into ipv4 and ipv6 at pre-routing (and at local-in, which sees reassembled
+// packets), it finds each packet's connection in its worker's table, or makes one for a packet that opens a
+// flow to a virtual service, keeps the connection's state, timer and counters, and hands the packet to the
+// forwarding method's module, then to Inet::output.
+//
+// Replies of a FullNAT connection are addressed to a local port that names the worker owning the connection
+// (LocalPortPool::owner_of). Ports here have no rte_flow, so a reply can arrive at any worker: one that is
+// not the owner passes it over the owner's ring, and the owner runs it through the same path.
+//
+// Threads: init and the control handlers on the master; everything else on the workers, each on its own
+// LcoreIpvs, without locks or allocation.
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include <rte_lcore.h>
+
+#include "conn/tcp_state.hpp"
+#include "forward.hpp"
+#include "fulcrum/core/message_bus.hpp"
+#include "fulcrum/core/module.hpp"
+#include "fulcrum/ctrl/registry.hpp"
+#include "fulcrum/inet/inet.hpp"
+#include "fulcrum/ipvs/conn_settings.hpp"
+#include "fulcrum/ipvs/ipvs_config.hpp"
+#include "fulcrum/ipvs/service_manager.hpp"
+#include "lcore_ipvs.hpp"
+
+namespace fulcrum::ipvs {
+
+// Bus message ids (the layer owns 180-199; the services use 180-182).
+inline constexpr uint16_t kMsgConnDump = 183;
+
+class IpvsDataplane {
+ public:
+  IpvsDataplane(inet::Inet& inet, ServiceManager& services, ConnSettings& settings, const IpvsSettings& cfg);
+  ~IpvsDataplane();
+  IpvsDataplane(const IpvsDataplane&) = delete;
+  IpvsDataplane& operator=(const IpvsDataplane&) = delete;
+
+  // Before the lcores run: the workers' tables and rings, hooks, jobs, timers, bus messages, control handlers.
+  void init(core::ModuleContext& ctx);
+  // After the lcores stopped.
+  void stop();
+
+  // ---- for the control path (dp_control.cpp) ----
+  unsigned workers() const { return static_cast<unsigned>(by_worker_.size()); }
+  const LcoreIpvs& worker(unsigned i) const { return *by_worker_[i]; }
+
+  // ---- packet path ----
+  LcoreIpvs* lcore() {
+    const unsigned id = rte_lcore_id();
+    return id < RTE_MAX_LCORE ? by_lcore_[id] : nullptr;
+  }
+  // Runs the path over a burst of one family; verdicts[i] says what became of pkts[i] (accept: not ours).
+  void process(LcoreIpvs& L, inet::Family f, rte_mbuf** pkts, uint16_t n, inet::Verdict* verdicts);
+  // Seconds to ticks of the worker's timer wheel.
+  uint32_t ticks(uint32_t seconds) const { return static_cast<uint32_t>(uint64_t{seconds} * 1'000'000 / tick_us_); }
+  // The timeout of a connection in its current state.
+  uint32_t timeout_s(const Conn& c) const;
+  // Frees a connection: its dest's counters, its local port, its table entry (the expiry callback).
+  void release(LcoreIpvs& L, Conn& c);
+
+ private:
+  friend struct DpControl;
+  friend struct DataplaneTestAccess;  // test/unit/ipvs/dataplane_test_util.hpp: the path's private steps
+  struct ConnDumpMsg {
+    void* out;  // ctrl_ipvs ConnEntry[max], the master's, alive until the call returns
+    uint32_t cursor;
+    uint32_t max;
+  };
+  struct ConnDumpReply {
+    uint32_t count;
+    uint32_t next_cursor;
+    uint32_t total;
+  };
+  static void hook(void* self, inet::HookBurst& b);
+  static uint32_t redirect_job(void* self);
+  static void on_expire(core::Timer* t, void* ctx);
+  static int on_conn_dump(IpvsDataplane* self, const ConnDumpMsg& msg, ConnDumpReply& reply);
+
+  // conn_path.cpp
+  Conn* on_miss(LcoreIpvs& L, rte_mbuf* m, PacketView& v, const FlowKey& k, inet::Verdict* verdict);
+  Conn* create(LcoreIpvs& L, WorkerService& svc, DestIndex di, const FlowKey& k, rte_mbuf* m);
+  bool forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v);
+  bool redirect(LcoreIpvs& L, rte_mbuf* m, unsigned owner);
+  // tcp_reset.cpp: a RST for a segment to a service that has no connection.
+  void send_reset(LcoreIpvs& L, const PacketView& v);
+  // Whether `addr` is one of our FullNAT local addresses: what a reply of another worker's connection is to.
+  bool is_fnat_local(uint8_t family, const uint8_t* addr);
+  // icmp_relay.cpp: an ICMP error about one of our connections, translated for the other side.
+  inet::Verdict on_icmp(LcoreIpvs& L, rte_mbuf* m, PacketView& v, rte_mbuf** out, unsigned* n_out);
+
+  inet::Inet& inet_;
+  ServiceManager& services_;
+  ConnSettings& settings_;
+  IpvsSettings cfg_;
+  uint32_t tick_us_ = 1000;
+  TcpTimeouts tcp_timeouts_;
+  std::vector<std::unique_ptr<LcoreIpvs>> by_worker_;
+  std::array<LcoreIpvs*, RTE_MAX_LCORE> by_lcore_{};
+  std::vector<rte_ring*> rings_;  // by worker index
+  std::optional<core::MsgType<ConnDumpMsg, ConnDumpReply>> dump_msg_;
+  core::MessageBus* bus_ = nullptr;
+};
+
+// dp_control.cpp: ctrl/proto/ipvs_conn.hpp's messages, in the "ipvs" range the module claimed.
+void register_dataplane_handlers(ctrl::Registry& reg, IpvsDataplane& dp);
+
+}  // namespace fulcrum::ipvs
