@@ -16,6 +16,8 @@ from daemon import Daemon
 FULCRUMD = os.environ.get("FULCRUMD", "fulcrumd")
 DPIP = os.environ.get("DPIP") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(FULCRUMD))),
                                               "tools", "dpip", "dpip")
+IPVSADM = os.environ.get("IPVSADM") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(FULCRUMD))),
+                                                    "tools", "ipvsadm", "ipvsadm")
 PYTHON = sys.executable  # Debian's python3 (CMakeLists.txt): the one with scapy
 PID = os.getpid()
 NOBODY_ETHERTYPE = 0x88B5  # IEEE "local experimental": no layer handles it
