@@ -156,8 +156,17 @@ void Ipv4::icmp_error(LcoreInet& lc, const rte_mbuf* orig, uint8_t type, uint8_t
     c.add(Ctr::icmp_errors_limited);
     return;
   }
-  const inet::IfView& in = lc.tables->ifv(netif::ingress_ifindex(orig));
-  if (!in.has_src[0]) return;  // no address of ours on that side to send it from
+  // As the kernel does: from the address the packet was sent to when it is ours (a VIP answering "port
+  // unreachable" must be the VIP, or the client's stack cannot match it), else from the ingress side.
+  uint32_t from_be = 0;
+  const inet::AddrEntry* own = lc.tables->find_addr4(oip->dst_addr);
+  if (own != nullptr) {
+    from_be = oip->dst_addr;
+  } else {
+    const inet::IfView& in = lc.tables->ifv(netif::ingress_ifindex(orig));
+    if (!in.has_src[0]) return;  // no address of ours on that side to send it from
+    from_be = in.src[0].v4_be();
+  }
   const uint32_t quote = std::min<uint32_t>(orig->pkt_len, kErrorMax - sizeof(rte_ipv4_hdr) - sizeof(rte_icmp_hdr));
   const uint32_t len = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + quote;
   rte_mbuf* m = rte_pktmbuf_alloc(inet_.pool());
@@ -182,7 +191,7 @@ void Ipv4::icmp_error(LcoreInet& lc, const rte_mbuf* orig, uint8_t type, uint8_t
   ip->fragment_offset = 0;
   ip->time_to_live = inet_.config().of(Family::v4).ttl;
   ip->next_proto_id = IPPROTO_ICMP;
-  ip->src_addr = in.src[0].v4_be();
+  ip->src_addr = from_be;
   ip->dst_addr = oip->src_addr;
   auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
   icmp->icmp_type = type;

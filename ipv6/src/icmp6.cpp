@@ -185,8 +185,15 @@ void Ipv6::icmp6_error(LcoreInet& lc, const rte_mbuf* orig, uint8_t type, uint8_
     c.add(Ctr::icmp_errors_limited);
     return;
   }
-  const inet::IfView& in = lc.tables->ifv(netif::ingress_ifindex(orig));
-  if (!in.has_src[1]) return;
+  // From the packet's own destination when it is ours (see Ipv4::icmp_error), else from the ingress side.
+  const uint8_t* from = nullptr;
+  if (!is_multicast(oip->dst_addr) && lc.tables->find_addr6(oip->dst_addr) != nullptr) {
+    from = oip->dst_addr;
+  } else {
+    const inet::IfView& in = lc.tables->ifv(netif::ingress_ifindex(orig));
+    if (!in.has_src[1]) return;
+    from = in.src[1].data();
+  }
   const uint32_t quote = std::min<uint32_t>(orig->pkt_len, kErrorMax - sizeof(rte_ipv6_hdr) - kIcmp6HeaderLen);
   const uint32_t len = sizeof(rte_ipv6_hdr) + kIcmp6HeaderLen + quote;
   rte_mbuf* m = rte_pktmbuf_alloc(inet_.pool());
@@ -199,7 +206,7 @@ void Ipv6::icmp6_error(LcoreInet& lc, const rte_mbuf* orig, uint8_t type, uint8_
     return;
   }
   if (q != quoted) std::memcpy(quoted, q, quote);
-  fill_ip6(ip, kIcmp6HeaderLen + quote, inet_.config().of(Family::v6).ttl, in.src[1].data(), oip->src_addr);
+  fill_ip6(ip, kIcmp6HeaderLen + quote, inet_.config().of(Family::v6).ttl, from, oip->src_addr);
   auto* icmp = reinterpret_cast<Icmp6Hdr*>(ip + 1);
   icmp->type = type;
   icmp->code = code;

@@ -38,6 +38,7 @@ class IpvsModuleImpl final : public IpvsModule {
     ServiceManagerOptions opts;
     opts.laddr_port_min = s.laddr_port_min;
     opts.laddr_port_max = s.laddr_port_max;
+    opts.laddr_random_start = true;
     services_ = std::make_unique<ServiceManager>(&ctx.runtime.bus(), 0, opts);
     conn_settings_ = std::make_unique<ConnSettings>(s.timeouts, s.conn_max, services_->workers());
     size_t dests = 0;

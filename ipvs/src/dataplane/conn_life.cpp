@@ -20,6 +20,7 @@ Conn* IpvsDataplane::create(LcoreIpvs& L, WorkerService& svc, DestIndex di, cons
   }
   uint16_t laddr_id = 0;
   uint16_t lport = 0;
+  const LocalAddress* laddr = nullptr;
   if (ops->needs_laddr) {
     const size_t n = svc.laddr_ids.size();
     if (n == 0) {
@@ -28,13 +29,16 @@ Conn* IpvsDataplane::create(LcoreIpvs& L, WorkerService& svc, DestIndex di, cons
               to_string(svc.key).c_str());
       return nullptr;
     }
-    bool got = false;
-    for (size_t tried = 0; tried < n && !got; ++tried) {
+    for (size_t tried = 0; tried < n && laddr == nullptr; ++tried) {
       laddr_id = svc.laddr_ids[(svc.laddr_next + tried) % n];
-      got = L.laddrs->acquire(laddr_id, &lport);
-      if (got) svc.laddr_next = static_cast<uint32_t>((svc.laddr_next + tried + 1) % n);
+      // The address is looked up with the port so that a torn-down id cannot hand out a dangling pointer.
+      const LocalAddress* a = L.laddrs->address(laddr_id);
+      if (a != nullptr && L.laddrs->acquire(laddr_id, &lport)) {
+        laddr = a;
+        svc.laddr_next = static_cast<uint32_t>((svc.laddr_next + tried + 1) % n);
+      }
     }
-    if (!got) {
+    if (laddr == nullptr) {
       L.add(DpCtr::laddr_exhausted);
       FLOG_RL(L.log, g_log, WARNING, "%s: every local port of the local-address group is in use on worker %u",
               to_string(svc.key).c_str(), L.worker);
@@ -56,8 +60,8 @@ Conn* IpvsDataplane::create(LcoreIpvs& L, WorkerService& svc, DestIndex di, cons
   const Dest& d = svc.dests[di];
   std::memcpy(c->daddr, d.id.addr.bytes.data(), 16);
   c->dport = d.id.port;
-  if (ops->needs_laddr) {
-    std::memcpy(c->laddr, L.laddrs->address(laddr_id)->addr, 16);
+  if (laddr != nullptr) {
+    std::memcpy(c->laddr, laddr->addr, 16);
     c->lport = rte_cpu_to_be_16(lport);
   } else {
     // NAT, DR, TUN: the real server answers the client itself.

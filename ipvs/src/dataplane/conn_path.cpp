@@ -27,6 +27,12 @@ bool IpvsDataplane::is_fnat_local(uint8_t family, const uint8_t* addr) {
   return a != nullptr && (a->flags & ctrl::inet_msg::addr_fnat_local) != 0;
 }
 
+bool IpvsDataplane::is_reused_port(const Conn& c, const PacketView& v) {
+  if (c.proto != IPPROTO_TCP || (v.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) != kTcpSyn) return false;
+  const auto st = static_cast<TcpState>(c.state);
+  return st == TcpState::time_wait || st == TcpState::close;
+}
+
 void IpvsDataplane::process(LcoreIpvs& L, inet::Family f, rte_mbuf** pkts, uint16_t n, inet::Verdict* verdicts) {
   const uint8_t family = f == inet::Family::v4 ? 4 : 6;
   for (uint16_t base = 0; base < n; base += kChunk) {
@@ -62,6 +68,15 @@ void IpvsDataplane::process(LcoreIpvs& L, inet::Family f, rte_mbuf** pkts, uint1
       rte_mbuf* m = pkts[base + i];
       Conn* c = conns[j];
       ConnDir dir = dirs[j];
+      if (c != nullptr && dir == ConnDir::in && is_reused_port(*c, views[j])) {
+        // As the kernel's conn_reuse_mode: the client has moved on to a new connection on the same port.
+        L.add(DpCtr::conn_reused);
+        for (unsigned later = j + 1; later < n_keys; ++later) {
+          if (conns[later] == c) conns[later] = nullptr;
+        }
+        release(L, *c);
+        c = nullptr;
+      }
       if (c == nullptr) {
         c = on_miss(L, m, views[j], keys[j], &verdicts[base + i]);
         if (c == nullptr) continue;

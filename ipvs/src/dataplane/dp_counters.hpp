@@ -12,6 +12,7 @@ namespace fulcrum::ipvs {
 #define FULCRUM_IPVS_COUNTERS(X)                                                                          \
   X(conn_created)        /* new connections */                                                           \
   X(conn_expired)        /* connections that timed out */                                                \
+  X(conn_reused)         /* closed connections (TIME_WAIT, CLOSE) that a new SYN replaced */             \
   X(conn_table_full)     /* a new flow dropped: this worker holds conn_max connections */                \
   X(conn_insert_failed)  /* a new flow dropped: both index buckets of a key were full */                 \
   X(no_dest)             /* a new flow refused: no available real server (ICMP port unreachable sent) */ \
@@ -29,7 +30,7 @@ namespace fulcrum::ipvs {
   X(icmp_relayed)        /* ICMP errors about a connection, translated and passed on */                  \
   X(icmp_unmatched)      /* ICMP errors about no known connection: left to the stack */                 \
   X(truncated)           /* packets whose L4 header was short: left to the stack */                      \
-  X(no_mbuf_room)        /* a rewrite that needed headroom found none: dropped */
+  X(no_mbuf_room)        /* no headroom for the TOA option: sent on without it */
 
 enum class DpCtr : uint8_t {
 #define FULCRUM_X(name) name,

@@ -86,6 +86,8 @@ class IpvsDataplane {
   Conn* create(LcoreIpvs& L, WorkerService& svc, DestIndex di, const FlowKey& k, rte_mbuf* m);
   bool forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v);
   bool redirect(LcoreIpvs& L, rte_mbuf* m, unsigned owner);
+  // A pure SYN to a connection that has closed (TIME_WAIT, CLOSE): the start of a new one.
+  static bool is_reused_port(const Conn& c, const PacketView& v);
   // tcp_reset.cpp: a RST for a segment to a service that has no connection.
   void send_reset(LcoreIpvs& L, const PacketView& v);
   // Whether `addr` is one of our FullNAT local addresses: what a reply of another worker's connection is to.

@@ -39,11 +39,12 @@ int LocalPortPool::index_of(uint16_t port) const {
   return static_cast<int>((port - owned_ports_.front()) / workers_);
 }
 
-std::unique_ptr<LocalPortPool::Entry> LocalPortPool::prepare(const LocalAddress& a) const {
+std::unique_ptr<LocalPortPool::Entry> LocalPortPool::prepare(const LocalAddress& a, size_t start) const {
   auto e = std::make_unique<Entry>();
   e->address = a;
-  // Lowest ports on top, so the first connections get predictable ports (readable in captures and tests).
-  e->free.assign(owned_ports_.rbegin(), owned_ports_.rend());
+  e->ring = owned_ports_;
+  e->head = start % owned_ports_.size();
+  e->free = owned_ports_.size();
   e->in_use.assign(owned_ports_.size(), 0);
   return e;
 }
@@ -56,9 +57,10 @@ bool LocalPortPool::install(uint16_t id, Entry* e) {
 
 bool LocalPortPool::acquire(uint16_t id, uint16_t* port) {
   Entry* e = id < kMaxLaddrs ? by_id_[id] : nullptr;
-  if (e == nullptr || e->free.empty()) return false;
-  const uint16_t p = e->free.back();
-  e->free.pop_back();
+  if (e == nullptr || e->free == 0) return false;
+  const uint16_t p = e->ring[e->head];
+  e->head = e->head + 1 == e->ring.size() ? 0 : e->head + 1;
+  --e->free;
   e->in_use[static_cast<size_t>(index_of(p))] = 1;
   *port = p;
   return true;
@@ -69,7 +71,12 @@ bool LocalPortPool::release(uint16_t id, uint16_t port) {
   const int at = index_of(port);
   if (e == nullptr || at < 0 || !e->in_use[static_cast<size_t>(at)]) return false;
   e->in_use[static_cast<size_t>(at)] = 0;
-  e->free.push_back(port);
+  // The tail: behind every port that is free now. in_use keeps a port from being queued twice, so the ring
+  // (one slot per port) never overflows.
+  size_t tail = e->head + e->free;
+  if (tail >= e->ring.size()) tail -= e->ring.size();
+  e->ring[tail] = port;
+  ++e->free;
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include "fulcrum/ipvs/service_manager.hpp"
 
 #include <rte_lcore.h>
+#include <rte_random.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -84,8 +85,9 @@ Status ServiceManager::push_laddr(uint16_t id) {
   a.family = static_cast<uint8_t>(l.family);
   std::memcpy(a.addr, l.addr.bytes.data(), sizeof a.addr);
   auto batch = std::make_unique<std::vector<LocalPortPool::Entry*>>();
+  const size_t start = options_.laddr_random_start ? static_cast<size_t>(rte_rand()) : 0;
   for (unsigned w = 0; w < workers(); ++w) {
-    laddr_entries_[w].push_back(pools_[w]->prepare(a));
+    laddr_entries_[w].push_back(pools_[w]->prepare(a, start));
     batch->push_back(laddr_entries_[w].back().get());
   }
   if (!live_) {

@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "dataplane_test_util.hpp"
@@ -336,15 +338,20 @@ TEST_CASE("fullnat in: TOA on random option layouts and payloads") {
 }
 
 // Options that end in EOL padding: a macOS or iOS SYN (mss, nop, wscale, nop, nop, timestamps, sackOK, eol,
-// padded to 24 bytes with EOL), and a shorter one that leaves room for IPv6's TOA as well.
+// padded to 24 bytes with EOL), a shorter one that leaves room for IPv6's TOA as well, and two with junk.
 TEST_CASE("fullnat in: TOA on a SYN whose options end in EOL padding is still found by the real server") {
   const std::vector<uint8_t> macos = cat({opt_mss(1460), {1, 3, 3, 6, 1, 1, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 4, 2, 0, 0}});
   const std::vector<uint8_t> short_eol = cat({opt_mss(1400), {1, 3, 3, 6, 4, 2, 0, 0}});
+  // Not zero after the EOL, as RFC 9293 asks: nothing a receiver ignores now may become an option. The longer
+  // one has more padding behind its EOL than TOA's 8 bytes.
+  const std::vector<uint8_t> junk_eol = cat({opt_mss(1400), {0, 0xaa, 0xbb, 0xcc, 4, 2, 2, 4}});
+  const std::vector<uint8_t> junk_long = cat({opt_mss(1400), {0, 0xaa, 0xbb, 0xcc, 4, 2, 2, 4, 3, 3, 9, 1}});
   struct Case {
     uint8_t family;
     const std::vector<uint8_t>* opts;
   };
-  for (const Case& k : {Case{4, &macos}, Case{4, &short_eol}, Case{6, &short_eol}}) {
+  for (const Case& k : {Case{4, &macos}, Case{4, &short_eol}, Case{6, &short_eol}, Case{4, &junk_eol},
+                        Case{6, &junk_eol}, Case{4, &junk_long}}) {
     INFO("family " << int(k.family) << " options " << k.opts->size());
     Fixture f(k.family);
     const auto o = f.run(true, syn(f.e, *k.opts));
@@ -352,8 +359,14 @@ TEST_CASE("fullnat in: TOA on a SYN whose options end in EOL padding is still fo
     CHECK(ctr(f.L, DpCtr::toa_added) == 1);
     // A receiver's walk (Linux's, the toa modules', doc/toa.md's reader) stops at the first EOL.
     CHECK(find_option(o.d.tcp_opts, 254) == toa_bytes(f.e));
-    // The options before it are still there for the real server.
+    // The options before it are still there for the real server, and right after it the list ends.
     CHECK(find_option(o.d.tcp_opts, 2) == opt_mss(k.opts == &macos ? 1460 : 1400));
+    const std::vector<uint8_t> toa = toa_bytes(f.e);
+    const auto toa_at = std::search(o.d.tcp_opts.begin(), o.d.tcp_opts.end(), toa.begin(), toa.end());
+    REQUIRE(toa_at != o.d.tcp_opts.end());
+    const auto after = toa_at + static_cast<long>(toa.size());
+    if (after != o.d.tcp_opts.end()) CHECK(*after == 0);
+    CHECK(o.d.payload == std::vector<uint8_t>{});
   }
 }
 

@@ -94,3 +94,36 @@ TEST_CASE("a range that leaves a worker no port is refused") {
   CHECK_THROWS_AS(LocalPortPool(3, 4, 1024, 1025), std::invalid_argument);
   CHECK_THROWS_AS(LocalPortPool(0, 0, 1024, 2000), std::invalid_argument);
 }
+
+TEST_CASE("a released port is handed out again only after every other free port") {
+  LocalPortPool pool(0, 1, 3000, 3003);
+  Owner owner;
+  REQUIRE(owner.add(pool, 0, v4("198.18.2.1")));
+  uint16_t a, b, port;
+  REQUIRE(pool.acquire(0, &a));
+  REQUIRE(pool.acquire(0, &b));
+  CHECK(a == 3000);
+  CHECK(b == 3001);
+  REQUIRE(pool.release(0, a));
+  // A real server may still hold 3000's tuple in TIME_WAIT: the ports never used come first.
+  std::vector<uint16_t> order;
+  while (pool.acquire(0, &port)) order.push_back(port);
+  CHECK(order == std::vector<uint16_t>{3002, 3003, 3000});
+  // Released in any order, they come back in that order, and the ring holds them all.
+  for (uint16_t p : {uint16_t{3003}, uint16_t{3001}, uint16_t{3000}, uint16_t{3002}}) CHECK(pool.release(0, p));
+  CHECK(pool.free_ports(0) == 4);
+  order.clear();
+  while (pool.acquire(0, &port)) order.push_back(port);
+  CHECK(order == std::vector<uint16_t>{3003, 3001, 3000, 3002});
+}
+
+TEST_CASE("an entry can start at any of its ports and still hands out each one once") {
+  LocalPortPool pool(1, 2, 4000, 4009);  // owns 4001, 4003, ..., 4009
+  std::vector<std::unique_ptr<LocalPortPool::Entry>> entries;
+  entries.push_back(pool.prepare(v4("198.18.2.1"), 7));  // 7 mod 5: the third port
+  REQUIRE(pool.install(1, entries.back().get()));
+  std::vector<uint16_t> order;
+  uint16_t port;
+  while (pool.acquire(1, &port)) order.push_back(port);
+  CHECK(order == std::vector<uint16_t>{4005, 4007, 4009, 4001, 4003});
+}

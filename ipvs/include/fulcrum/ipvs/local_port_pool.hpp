@@ -6,7 +6,10 @@
 // packet on to it when it is not itself.
 //
 // Addresses have ids that the master assigns (the same on every worker, at most kMaxLaddrs). For each, a
-// worker keeps a stack of its free ports: acquire and release are O(1) with no allocation. The master builds
+// worker keeps its free ports in a FIFO ring: acquire and release are O(1) with no allocation, and a port
+// comes back into use only after every other free port has. That is what keeps FullNAT clear of the real
+// servers' TIME_WAIT: a server that closed first holds laddr:lport for 60 s and answers a new SYN on that
+// tuple with a lower sequence number by a bare ACK, and the client's connection stalls for a retransmit. The master builds
 // an address's entry (prepare: that is where the allocation is) and the worker installs it by pointer; an
 // entry stays until the pool goes, because connections may hold its ports long after the last service
 // stopped using the address, and a re-added address gets its old id back.
@@ -32,7 +35,9 @@ class LocalPortPool {
  public:
   struct Entry {
     LocalAddress address;
-    std::vector<uint16_t> free;   // a stack of free ports
+    std::vector<uint16_t> ring;   // the free ports from `head`, `free` of them, wrapping; as many slots as ports
+    size_t head = 0;
+    size_t free = 0;
     std::vector<uint8_t> in_use;  // by index of the port in owned_ports_ order: 1 while handed out
   };
 
@@ -40,8 +45,11 @@ class LocalPortPool {
   // for an empty range or a worker index out of range.
   LocalPortPool(unsigned worker, unsigned workers, uint16_t min_port, uint16_t max_port);
 
-  // Control path, any thread: an entry for `a` with every one of this worker's ports free.
-  std::unique_ptr<Entry> prepare(const LocalAddress& a) const;
+  // Control path, any thread: an entry for `a` with every one of this worker's ports free, the first one
+  // handed out being the start-th (mod the count) in ascending order. The daemon starts at a random port, so
+  // that a restarted fulcrumd does not walk the same tuples the real servers still hold in TIME_WAIT; tests
+  // start at 0 for ports they can predict.
+  std::unique_ptr<Entry> prepare(const LocalAddress& a, size_t start = 0) const;
   // On the owning worker (or before it runs): puts `e` under `id`; the caller keeps owning the memory and
   // frees it only after the pool is gone. False for an id out of range or taken.
   bool install(uint16_t id, Entry* e);
@@ -53,7 +61,7 @@ class LocalPortPool {
   bool release(uint16_t id, uint16_t port);
   const LocalAddress* address(uint16_t id) const { return id < kMaxLaddrs && by_id_[id] ? &by_id_[id]->address : nullptr; }
 
-  size_t free_ports(uint16_t id) const { return id < kMaxLaddrs && by_id_[id] ? by_id_[id]->free.size() : 0; }
+  size_t free_ports(uint16_t id) const { return id < kMaxLaddrs && by_id_[id] ? by_id_[id]->free : 0; }
   size_t ports_per_address() const { return owned_ports_.size(); }
 
   static unsigned owner_of(uint16_t port, unsigned workers) { return port % workers; }

@@ -52,6 +52,9 @@ struct ServiceManagerOptions {
   // FullNAT local ports (host order); each worker owns those that are its index modulo the worker count.
   uint16_t laddr_port_min = 1025;
   uint16_t laddr_port_max = 65535;
+  // Each local address's first port at random (the daemon), rather than the lowest (tests): see
+  // LocalPortPool::prepare.
+  bool laddr_random_start = false;
 };
 
 // A local address as the master knows it: its id in every worker's LocalPortPool.
