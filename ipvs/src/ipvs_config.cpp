@@ -16,6 +16,7 @@
 #include "conn/conn_table.hpp"
 #include "conn/tcp_state.hpp"
 #include "service/service_table.hpp"
+#include "vip_binding_config.hpp"
 
 namespace fulcrum::ipvs {
 namespace {
@@ -196,6 +197,7 @@ IpvsSettings read_settings(core::ConfigTable& root) {
 IpvsConfig read_ipvs_config(core::ConfigTable& root) {
   IpvsConfig cfg;
   cfg.settings = read_settings(root);
+  cfg.vip_bindings = read_vip_bindings(root);
   auto services = root.tables("service", "a virtual service: [[service]] per (proto, vip, port)");
   if (services.empty()) {
     // An absent table (the literal key "service[]" never matches a TOML key) declares the schema only.
@@ -209,9 +211,10 @@ IpvsConfig read_ipvs_config(core::ConfigTable& root) {
   // applying everything to a scratch copy of the master's table.
   ServiceTable scratch(ServiceManagerOptions{}.max_services);
   for (auto& t : services) {
-    const RawService raw = read_service_keys(t);
+    RawService raw = read_service_keys(t);
     ConfiguredService cs;
     cs.spec = to_spec(t, raw, cfg.services);
+    if (const VipBinding* b = binding_for(cfg.vip_bindings, cs.spec.key)) take_binding(t, *b, &cs.spec, &raw.laddrs);
     uint32_t slot = 0;
     if (Status st = scratch.add_service(cs.spec, &slot); !st.ok()) {
       t.fail(st.err == EEXIST ? "port" : "scheduler", st.msg);

@@ -42,9 +42,14 @@ class IpvsModuleImpl final : public IpvsModule {
     services_ = std::make_unique<ServiceManager>(&ctx.runtime.bus(), 0, opts);
     conn_settings_ = std::make_unique<ConnSettings>(s.timeouts, s.conn_max, services_->workers());
     size_t dests = 0;
+    for (const VipBinding& b : cfg_.vip_bindings) {
+      if (Status st = services_->set_vip_binding(b); !st.ok()) throw std::runtime_error("ipvs: " + st.msg);
+    }
     for (const ConfiguredService& cs : cfg_.services) {
       // configure() applied the same to a scratch table, so a refusal here is a bug, not a config error.
-      if (Status st = services_->add_service(cs.spec); !st.ok()) throw std::runtime_error("ipvs: " + st.msg);
+      if (Status st = services_->add_service(cs.spec, ServiceManager::BindingUse::ignore); !st.ok()) {
+        throw std::runtime_error("ipvs: " + st.msg);
+      }
       for (const DestSpec& d : cs.dests) {
         if (Status st = services_->add_dest(cs.spec.key, d); !st.ok()) throw std::runtime_error("ipvs: " + st.msg);
       }

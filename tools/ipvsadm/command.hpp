@@ -31,6 +31,7 @@ enum class Cmd : int {
   del_laddr,  // -Q
   get_laddr,  // -G
   counters,   // --counters
+  list_bindings,  // --list-bindings
 };
 
 // Option bits, in stock ipvsadm's order: when several rules are broken, the first in this order is reported.

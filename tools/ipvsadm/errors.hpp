@@ -31,6 +31,7 @@ enum class Op {
   get_laddrs,
   get_conns,
   get_counters,
+  get_bindings,
 };
 
 // Stock's text for `err` in `op`, or Fulcrum's for its own operations.

@@ -171,6 +171,35 @@ int IpvsClient::get_laddrs(const msg::ServiceKey& key, std::vector<Addr>& out) {
   return 0;
 }
 
+int IpvsClient::get_vip_bindings(std::vector<VipBinding>& out) {
+  out.clear();
+  const msg::VersionQuery q{msg::kVersion};
+  std::vector<unsigned char> p;
+  if (int err = call(ctrl::Kind::get, msg::kGetVipBindings, &q, sizeof q, p)) return err;
+  if (p.size() < sizeof(msg::ListHead)) return malformed("binding list of " + std::to_string(p.size()) + " bytes");
+  const auto head = read_at<msg::ListHead>(p, 0);
+  if (head.version != msg::kVersion) return malformed("binding list with a bad head");
+  // Each entry is followed by its local addresses: walk them, checking every length before reading.
+  size_t at = sizeof head;
+  for (uint32_t i = 0; i < head.count; ++i) {
+    if (p.size() < at + sizeof(msg::VipBindingEntry)) return malformed("binding list cut short");
+    const auto e = read_at<msg::VipBindingEntry>(p, at);
+    at += sizeof e;
+    if ((p.size() - at) / sizeof(msg::LaddrAddr) < e.num_laddrs) return malformed("binding list cut short");
+    VipBinding b;
+    b.vip = decode_addr(e.family, e.vip);
+    b.forward = e.forward;
+    b.toa_off = e.toa_off != 0;
+    for (uint32_t j = 0; j < e.num_laddrs; ++j, at += sizeof(msg::LaddrAddr)) {
+      const auto a = read_at<msg::LaddrAddr>(p, at);
+      b.laddrs.push_back(decode_addr(a.family, a.addr));
+    }
+    out.push_back(std::move(b));
+  }
+  if (at != p.size()) return malformed("binding list with trailing bytes");
+  return 0;
+}
+
 int IpvsClient::get_laddr_pool(std::vector<conn::LaddrEntry>& out) {
   out.clear();
   std::vector<unsigned char> p;

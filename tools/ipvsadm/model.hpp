@@ -75,4 +75,13 @@ struct Service {
   std::vector<Addr> laddrs;  // FullNAT's local-address group; filled in for -S only
 };
 
+// A VIP's binding (fulcrumd's [[vip_binding]]): what every service created on the VIP takes, stock
+// keepalived's included.
+struct VipBinding {
+  Addr vip;
+  uint32_t forward = fwd_fullnat;  // what its services' masquerading real servers become
+  bool toa_off = false;
+  std::vector<Addr> laddrs;  // the local-address group its services start with
+};
+
 }  // namespace fulcrum::ipvsadm

@@ -52,6 +52,7 @@ enum Tag : int {
   tag_counters,
   tag_per_worker,
   tag_no_toa,
+  tag_list_bindings,
 };
 
 // Stock's string_to_number: the whole text, base 10, within [min, max].
@@ -106,6 +107,7 @@ class Parser {
         {"del-laddr", 'Q', POPT_ARG_NONE, nullptr, 'Q', nullptr, nullptr},
         {"get-laddr", 'G', POPT_ARG_NONE, nullptr, 'G', nullptr, nullptr},
         {"counters", '\0', POPT_ARG_NONE, nullptr, tag_counters, nullptr, nullptr},
+        {"list-bindings", '\0', POPT_ARG_NONE, nullptr, tag_list_bindings, nullptr, nullptr},
         {"tcp-service", 't', POPT_ARG_STRING, &optarg, 't', nullptr, nullptr},
         {"udp-service", 'u', POPT_ARG_STRING, &optarg, 'u', nullptr, nullptr},
         {"sctp-service", '\0', POPT_ARG_STRING, &optarg, tag_sctp, nullptr, nullptr},
@@ -256,6 +258,8 @@ class Parser {
         return set_command(Cmd::get_laddr);
       case tag_counters:
         return set_command(Cmd::counters);
+      case tag_list_bindings:
+        return set_command(Cmd::list_bindings);
       case tag_start_daemon:
         set_command(Cmd::startdaemon);
         return daemon_state(arg, "illegal start-daemon parameter specified");

@@ -99,6 +99,8 @@ Rule rule_for(Cmd cmd) {
       return {0, bits({opt_service, opt_numeric, opt_per_worker}), 0};
     case Cmd::counters:
       return {0, bits({opt_per_worker}), 0};
+    case Cmd::list_bindings:
+      return {0, bits({opt_numeric}), 0};
     case Cmd::flush:
     case Cmd::timeout:
     case Cmd::restore:
@@ -152,6 +154,8 @@ const char* command_name(Cmd c) {
       return "get-laddr";
     case Cmd::counters:
       return "counters";
+    case Cmd::list_bindings:
+      return "list-bindings";
     case Cmd::none:
       return "none";
   }

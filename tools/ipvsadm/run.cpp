@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "conn_list.hpp"
+#include "binding_list.hpp"
 #include "counters.hpp"
 #include "errors.hpp"
 #include "laddr_list.hpp"
@@ -168,6 +169,16 @@ int counters(Session& s, const Command& cmd) {
   return 0;
 }
 
+int list_bindings(Session& s) {
+  std::vector<VipBinding> bindings;
+  if (int err = s.ipvs().get_vip_bindings(bindings)) {
+    report(Op::get_bindings, err, s.ipvs().detail());
+    return 1;
+  }
+  out(format_bindings(bindings));
+  return 0;
+}
+
 }  // namespace
 
 bool Session::init() {
@@ -249,6 +260,9 @@ int execute(const Command& cmd, Session& s) {
       break;
     case Cmd::counters:
       rc = counters(s, cmd);
+      break;
+    case Cmd::list_bindings:
+      rc = list_bindings(s);
       break;
     case Cmd::restore:
     case Cmd::none:

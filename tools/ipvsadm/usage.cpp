@@ -21,7 +21,7 @@ std::string usage_text(const std::string& p) {
         " -d virtual-service -r server-address", " -L|l [virtual-service] [options]", " -Z [virtual-service]",
         " --set tcp tcpfin udp", " --start-daemon {master|backup} [--mcast-interface interface] [--syncid sid]",
         " --stop-daemon {master|backup}", " -P|Q virtual-service -z local-address",
-        " -G [virtual-service] [--per-worker]", " --counters [--per-worker]", " -h"}) {
+        " -G [virtual-service] [--per-worker]", " --counters [--per-worker]", " --list-bindings", " -h"}) {
     s += "  " + p + line + "\n";
   }
   s += "\n"
@@ -91,6 +91,7 @@ std::string usage_text(const std::string& p) {
        "  --fullnat-conn                      -L -c: add the local address column\n"
        "  --counters                          the dataplane's IPVS counters\n"
        "  --per-worker                        --counters, -G: each worker's share too\n"
+       "  --list-bindings                     the VIP bindings ([[vip_binding]]) new services take\n"
        "The control socket is $FULCRUM_CTRL_SOCKET, or /run/fulcrum/ctrl.sock.\n";
   return s;
 }

@@ -169,9 +169,43 @@ Status ServiceManager::push_zero(uint32_t slot, bool all) {
   return {};
 }
 
-Status ServiceManager::add_service(const ServiceSpec& spec) {
+Status ServiceManager::add_service(const ServiceSpec& requested, BindingUse use) {
+  ServiceSpec spec = requested;
+  const VipBinding* b = use == BindingUse::apply && spec.forward == ForwardMethod::masq
+                            ? bindings_.find(spec.key.family, spec.key.addr)
+                            : nullptr;
+  if (b != nullptr) {
+    spec.forward = b->forward;
+    spec.toa = b->toa;
+  }
   uint32_t slot = 0;
   if (Status st = table_->add_service(spec, &slot); !st.ok()) return st;
+  if (b != nullptr) {
+    // The group goes in before the workers see the service, so that no connection of it ever leaves
+    // without a local address. A refusal takes the service back out (no worker has seen it yet); an address
+    // that got its id meanwhile still gets its pool entry, since the id stays the address's for good.
+    std::vector<uint16_t> fresh_ids;
+    Status refused;
+    for (const IpAddr& a : b->laddrs) {
+      uint16_t id = 0;
+      bool fresh = false;
+      if (Status st = table_->add_laddr(spec.key, a, &slot, &id, &fresh); !st.ok()) {
+        refused = Status::fail(st.err, binding_name(*b) + ": " + st.msg);
+        break;
+      }
+      if (fresh) fresh_ids.push_back(id);
+    }
+    Status pushed;
+    for (uint16_t id : fresh_ids) {
+      if (Status st = push_laddr(id); !st.ok() && pushed.ok()) pushed = st;
+    }
+    if (!refused.ok()) {
+      uint32_t gone = 0;
+      (void)table_->del_service(spec.key, &gone);
+      return refused;
+    }
+    if (!pushed.ok()) return pushed;
+  }
   return push(slot);
 }
 

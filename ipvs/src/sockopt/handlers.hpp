@@ -20,5 +20,6 @@ void register_unused(ctrl::Registry& r);               // the numbers in the ran
 void register_ext_services(ctrl::Registry& r, Ctx c);
 void register_ext_dests(ctrl::Registry& r, Ctx c);
 void register_ext_laddrs(ctrl::Registry& r, Ctx c);
+void register_ext_bindings(ctrl::Registry& r, Ctx c);  // kGetVipBindings
 
 }  // namespace fulcrum::ipvs::sockopt

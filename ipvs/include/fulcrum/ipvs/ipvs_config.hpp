@@ -9,6 +9,7 @@
 #include "fulcrum/core/config.hpp"
 #include "fulcrum/ipvs/conn_settings.hpp"
 #include "fulcrum/ipvs/service.hpp"
+#include "fulcrum/ipvs/vip_binding.hpp"
 
 namespace fulcrum::ipvs {
 
@@ -33,6 +34,9 @@ struct IpvsSettings {
 struct IpvsConfig {
   IpvsSettings settings;
   std::vector<ConfiguredService> services;
+  // [[vip_binding]]: services that tools create later on these VIPs take them. The services above have
+  // already taken theirs (what they leave unset), and are added without applying them again.
+  std::vector<VipBinding> vip_bindings;
 };
 
 // Throws core::ConfigError naming the key and its value.

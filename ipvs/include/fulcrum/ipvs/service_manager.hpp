@@ -34,6 +34,7 @@
 #include "fulcrum/ipvs/local_port_pool.hpp"
 #include "fulcrum/ipvs/rates.hpp"
 #include "fulcrum/ipvs/service.hpp"
+#include "fulcrum/ipvs/vip_binding.hpp"
 #include "fulcrum/ipvs/worker_service.hpp"
 
 namespace fulcrum::ipvs {
@@ -79,7 +80,11 @@ class ServiceManager {
   bool live() const { return live_; }
 
   // --- master: the kernel's operations (ipvsadm -A -E -D -a -e -d -C -Z) ---
-  Status add_service(const ServiceSpec& spec);
+  // A service whose `forward` is masq (what SET_ADD, and Fulcrum's ipvsadm without a method, ask for) on a
+  // VIP that has a binding takes the binding: its forward, its TOA setting and its local-address group (see
+  // vip_binding.hpp). `use` ignore: the caller resolved the binding itself (the config does, key by key).
+  enum class BindingUse { apply, ignore };
+  Status add_service(const ServiceSpec& spec, BindingUse use = BindingUse::apply);
   Status edit_service(const ServiceSpec& spec);
   Status del_service(const ServiceKey& key);
   Status add_dest(const ServiceKey& key, const DestSpec& dest);
@@ -102,6 +107,11 @@ class ServiceManager {
   Status list_laddrs(const ServiceKey& key, std::vector<IpAddr>* out) const;
   // Every address any group ever held, by id.
   std::vector<LaddrInfo> all_laddrs() const;
+
+  // --- master: per-VIP bindings (vip_binding.hpp); services that exist keep what they took ---
+  Status set_vip_binding(const VipBinding& b) { return bindings_.set(b); }
+  Status del_vip_binding(Family f, const IpAddr& vip) { return bindings_.remove(f, vip); }
+  const std::vector<VipBinding>& vip_bindings() const { return bindings_.all(); }
 
   // --- master: reading ---
   // In the order the services were added (the kernel lists them in hash order; ipvsadm sorts them anyway).
@@ -183,6 +193,7 @@ class ServiceManager {
   std::vector<std::unique_ptr<std::vector<LocalPortPool::Entry*>>> laddr_batches_;  // kept: a late worker may still read one
   std::unique_ptr<RateTable> rates_;  // made by the first sample
   bool live_ = false;
+  VipBindings bindings_;
   std::vector<std::unique_ptr<WorkerService>> parked_copies_;
   std::vector<std::unique_ptr<InstallBatch>> parked_batches_;
 };

@@ -68,6 +68,9 @@ constexpr uint32_t kAddLaddr = ids::kIpvsFirst + 12;
 constexpr uint32_t kDelLaddr = ids::kIpvsFirst + 13;
 // get, ServiceKeyQuery -> ListHead + LaddrAddr[count], in the order they were added. ESRCH.
 constexpr uint32_t kGetLaddrs = ids::kIpvsFirst + 14;
+// get, VersionQuery -> ListHead (count = total = the bindings) + for each binding a VipBindingEntry followed by
+// its num_laddrs LaddrAddr: the per-VIP bindings of the config ([[vip_binding]]), in the order they were set.
+constexpr uint32_t kGetVipBindings = ids::kIpvsFirst + 15;
 
 constexpr uint32_t kVersion = 1;
 constexpr unsigned kAddrSize = 16;
@@ -248,5 +251,17 @@ struct LaddrAddr {
   uint8_t addr[kAddrSize];
 };
 static_assert(sizeof(LaddrAddr) == 20);
+
+// A VIP's binding: what every service created on the VIP takes (FullNAT for its masq dests, the local-address
+// group, TOA). num_laddrs LaddrAddr records follow it.
+struct VipBindingEntry {
+  uint8_t family;   // 4 or 6
+  uint8_t forward;  // Forward: fwd_fullnat
+  uint8_t toa_off;  // as ServiceReq.toa_off
+  uint8_t reserved;
+  uint8_t vip[kAddrSize];
+  uint32_t num_laddrs;
+};
+static_assert(sizeof(VipBindingEntry) == 24);
 
 }  // namespace fulcrum::ctrl::ipvs_msg
