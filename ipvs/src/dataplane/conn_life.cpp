@@ -119,6 +119,10 @@ void IpvsDataplane::release(LcoreIpvs& L, Conn& c) {
         update_overload_after_unbind(d);
         break;
       }
+      if ((svc->flags & kSvcPersistent) && L.persist) {
+        L.persist->keep(*svc, c.family == 4 ? Family::v4 : Family::v6, c.caddr, c.dest_uid,
+                        L.wheel->now() / std::max<uint32_t>(1, ticks(1)));
+      }
     }
   }
   if (forward_ops(static_cast<ForwardMethod>(c.forward))->needs_laddr) {

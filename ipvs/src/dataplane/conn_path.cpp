@@ -83,8 +83,13 @@ void IpvsDataplane::process(LcoreIpvs& L, inet::Family f, rte_mbuf** pkts, uint1
         dir = ConnDir::in;
       }
       verdicts[base + i] = inet::Verdict::stolen;
-      if (forward(L, *c, dir, m, views[j])) {
-        out[n_out++] = m;
+      EgressRoute route;
+      if (forward(L, *c, dir, m, views[j], &route)) {
+        if (route.mtu != 0) {
+          send_to_dest(f, route, m);  // DR, TUN: towards the real server, whatever the IP header says
+        } else {
+          out[n_out++] = m;
+        }
       } else {
         rte_pktmbuf_free(m);
       }
@@ -106,6 +111,8 @@ Conn* IpvsDataplane::on_miss(LcoreIpvs& L, rte_mbuf* m, PacketView& v, const Flo
   }
   WorkerService* svc =
       L.services->find(k.proto, k.family == 4 ? Family::v4 : Family::v6, addr_of(k.daddr), k.dport);
+  // NAT and persistence with several workers: the client's owner worker holds the connection (nat_steer.hpp).
+  if (L.workers > 1 && steer(L, m, k, svc, verdict)) return nullptr;
   if (svc == nullptr) return nullptr;
   // As the kernel's IPVS: only a SYN opens a TCP connection. Anything else goes on to the kernel's stack
   // there, which has no socket for it and answers RST; so does this one.
@@ -123,7 +130,7 @@ Conn* IpvsDataplane::on_miss(LcoreIpvs& L, rte_mbuf* m, PacketView& v, const Flo
   in.family = k.family == 4 ? Family::v4 : Family::v6;
   in.protocol = k.proto;
   in.now_s = L.wheel->now() / std::max<uint32_t>(1, ticks(1));
-  const DestIndex di = svc->pick(in);
+  const DestIndex di = (svc->flags & kSvcPersistent) && L.persist ? L.persist->pick(*svc, in, L.ctr) : svc->pick(in);
   if (di == kNoDest) {
     // The kernel answers ICMP port unreachable, for TCP as for UDP: it has no socket to send a RST from.
     L.add(DpCtr::no_dest);
@@ -146,7 +153,7 @@ bool IpvsDataplane::redirect(LcoreIpvs& L, rte_mbuf* m, unsigned owner) {
   return true;
 }
 
-bool IpvsDataplane::forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v) {
+bool IpvsDataplane::forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v, EgressRoute* route) {
   WorkerService* svc = L.services->at(c.service);
   if (svc != nullptr && svc->uid != c.svc_uid) svc = nullptr;
   Dest* dest = nullptr;
@@ -172,10 +179,12 @@ bool IpvsDataplane::forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, Pac
     if (svc != nullptr) svc->stats.add_out(bytes);
     if (extra != nullptr) extra->stats.add_out(bytes);
   }
+  const ForwardOps* ops = forward_ops(static_cast<ForwardMethod>(c.forward));
   if (c.proto == IPPROTO_TCP) {
-    const TcpState next = tcp_next_state(static_cast<TcpState>(c.state),
-                                         dir == ConnDir::in ? TcpDirection::input : TcpDirection::output,
-                                         v.tcp_flags);
+    const TcpDirection tdir = dir == ConnDir::out ? TcpDirection::output
+                              : ops->input_only   ? TcpDirection::input_only
+                                                  : TcpDirection::input;
+    const TcpState next = tcp_next_state(static_cast<TcpState>(c.state), tdir, v.tcp_flags);
     if (next != static_cast<TcpState>(c.state)) {
       const bool was = (c.flags & kConnActive) != 0;
       const bool now = next == TcpState::established;
@@ -194,9 +203,15 @@ bool IpvsDataplane::forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, Pac
     }
   }
   L.wheel->arm(c.timer, L.expire_kind, ticks(timeout_s(c)));
-  const ForwardOps* ops = forward_ops(static_cast<ForwardMethod>(c.forward));
   ForwardContext ctx{svc};
-  return dir == ConnDir::in ? ops->in(L, c, ctx, m, v) : ops->out(L, c, ctx, m, v);
+  if (dir == ConnDir::out) return ops->out(L, c, ctx, m, v);
+  if (ops->in_egress == Egress::to_dest) {
+    EgressRoute local;
+    EgressRoute* r = route != nullptr ? route : &local;
+    if (!route_to_dest(L, c, *ops, m, v, r)) return false;
+    ctx.route = r;
+  }
+  return ops->in(L, c, ctx, m, v);
 }
 
 }  // namespace fulcrum::ipvs

@@ -27,8 +27,15 @@ namespace fulcrum::ipvs {
   X(toa_added)           /* TOA options inserted */                                                      \
   X(toa_no_room)         /* TOA not inserted: the TCP header had no room for it */                       \
   X(mss_clamped)         /* SYN-ACKs whose MSS was lowered to leave room for TOA */                      \
-  X(icmp_relayed)        /* ICMP errors about a connection, translated and passed on */                  \
+  X(icmp_relayed)        /* ICMP errors about a connection, translated (DR, TUN: as they are) and passed on */ \
   X(icmp_unmatched)      /* ICMP errors about no known connection: left to the stack */                 \
+  X(dest_no_route)       /* DR/TUN: no route (or no device) towards the real server: dropped */          \
+  X(dest_too_big)        /* DR/TUN: too big for the egress MTU (with DF / IPv6: the client told): dropped */ \
+  X(tun_encapsulated)    /* TUN: packets sent inside an outer IP header */                                \
+  X(tun_no_source)       /* TUN: no address of ours on the egress device for the outer header: dropped */ \
+  X(persist_hit)         /* new connections that followed a persistence template */                      \
+  X(persist_created)     /* persistence templates made */                                                \
+  X(persist_full)        /* a new template took the place of a live one: its bucket was full */          \
   X(truncated)           /* packets whose L4 header was short: left to the stack */                      \
   X(no_mbuf_room)        /* no headroom for the TOA option: sent on without it */
 

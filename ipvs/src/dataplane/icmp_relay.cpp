@@ -77,9 +77,33 @@ inet::Verdict IpvsDataplane::on_icmp(LcoreIpvs& L, rte_mbuf* m, PacketView& v, r
         return redirect(L, m, owner) ? inet::Verdict::stolen : inet::Verdict::drop;
       }
     }
+    // About another worker's NAT connection: its client's owner holds it (nat_steer.hpp). The quote is
+    // client -> real server (an error from the real server's side) or VIP -> client (from the client's).
+    if (L.workers > 1) {
+      // As the flow keys hold them: 16 bytes, an IPv4 address zero-padded.
+      uint8_t q_src[16] = {};
+      uint8_t q_dst[16] = {};
+      std::memcpy(q_src, q.ip + (v4 ? 12 : 8), v4 ? 4 : 16);
+      std::memcpy(q_dst, q.ip + (v4 ? 16 : 24), v4 ? 4 : 16);
+      IpAddr vip;
+      std::memcpy(vip.bytes.data(), q_src, 16);
+      const WorkerService* svc = L.services->find(q.proto, v4 ? Family::v4 : Family::v6, vip, qports[0]);
+      unsigned owner = L.worker;
+      if (L.nat_dests.contains(*L.services, v.family, q_dst, qports[1])) {
+        owner = client_owner(v.family, q_src, L.workers);
+      } else if (svc != nullptr && service_steers(*svc)) {
+        owner = client_owner(v.family, q_dst, L.workers);
+      }
+      if (owner != L.worker) return redirect(L, m, owner) ? inet::Verdict::stolen : inet::Verdict::drop;
+    }
     L.add(DpCtr::icmp_unmatched);
     return inet::Verdict::accept;
   }
+  // DR and TUN rewrite nothing, so there is nothing to translate: an error about the real server's reply
+  // (from the VIP) goes on to the real server as it is, as the kernel's IPVS does, so that it learns the path
+  // MTU towards the client.
+  const ForwardOps* ops = forward_ops(static_cast<ForwardMethod>(c->forward));
+  if (ops != nullptr && !ops->relay_icmp) return icmp_to_dest(L, *c, *ops, dir, m, v);
   // dir out: the error is about a packet we sent the real server, so it goes to the client about the packet
   // the client sent; dir in: the other way round.
   const bool to_client = dir == ConnDir::out;

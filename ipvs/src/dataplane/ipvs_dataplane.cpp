@@ -4,7 +4,9 @@
 #include "ipvs_dataplane.hpp"
 
 #include <rte_errno.h>
+#include <rte_random.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -13,11 +15,17 @@
 namespace fulcrum::ipvs {
 
 extern const ForwardOps kFullnatOps;
+extern const ForwardOps kMasqOps;
+extern const ForwardOps kDrouteOps;
+extern const ForwardOps kTunnelOps;
 
 const ForwardOps* forward_ops(ForwardMethod m) {
   static const std::array<const ForwardOps*, kForwardMethods> table = [] {
     std::array<const ForwardOps*, kForwardMethods> t{};
     t[static_cast<unsigned>(ForwardMethod::fullnat)] = &kFullnatOps;
+    t[static_cast<unsigned>(ForwardMethod::masq)] = &kMasqOps;
+    t[static_cast<unsigned>(ForwardMethod::droute)] = &kDrouteOps;
+    t[static_cast<unsigned>(ForwardMethod::tunnel)] = &kTunnelOps;
     return t;
   }();
   const auto i = static_cast<unsigned>(m);
@@ -58,6 +66,10 @@ void IpvsDataplane::init(core::ModuleContext& ctx) {
     L->laddrs = &services_.laddr_pool(w);
     L->wheel = &rt.timers(workers[w]);
     L->expire_kind = L->wheel->register_kind(&IpvsDataplane::on_expire, L.get());
+    // Templates: a quarter of the connections (each template steers at least one), within 1k..256k.
+    L->persist = std::make_unique<PersistTable>(std::clamp<uint32_t>(cfg_.conn_max / 4, 1024, 1u << 18),
+                                                0x9e3779b97f4a7c15ull ^ (uint64_t{rte_rand()} << 1));
+    L->nat_dests.init();
     const std::string name = "ipvs_redir_" + std::to_string(w);
     // Many workers pass replies to one: multi-producer, single-consumer.
     L->inbox = rte_ring_create(name.c_str(), cfg_.redirect_ring, static_cast<int>(rte_lcore_to_socket_id(workers[w])),

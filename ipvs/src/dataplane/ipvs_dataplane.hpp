@@ -7,6 +7,8 @@
 // Replies of a FullNAT connection are addressed to a local port that names the worker owning the connection
 // (LocalPortPool::owner_of). Ports here have no rte_flow, so a reply can arrive at any worker: one that is
 // not the owner passes it over the owner's ring, and the owner runs it through the same path.
+// NAT replies carry no port of ours, and persistence wants a client's connections together: those flows are
+// owned by the worker of the client's address instead (nat_steer.hpp) and passed the same way.
 //
 // Threads: init and the control handlers on the master; everything else on the workers, each on its own
 // LcoreIpvs, without locks or allocation.
@@ -84,7 +86,18 @@ class IpvsDataplane {
   // conn_path.cpp
   Conn* on_miss(LcoreIpvs& L, rte_mbuf* m, PacketView& v, const FlowKey& k, inet::Verdict* verdict);
   Conn* create(LcoreIpvs& L, WorkerService& svc, DestIndex di, const FlowKey& k, rte_mbuf* m);
-  bool forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v);
+  // `route`: where an Egress::to_dest packet must go (its mtu stays 0 for the others, which go by Inet::output).
+  bool forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v, EgressRoute* route = nullptr);
+  // dest_egress.cpp: DR and TUN. The route towards the connection's real server, after the MTU check (a too
+  // big packet is answered and dropped: false); and the send along it.
+  bool route_to_dest(LcoreIpvs& L, const Conn& c, const ForwardOps& ops, rte_mbuf* m, const PacketView& v,
+                     EgressRoute* r);
+  void send_to_dest(inet::Family f, const EgressRoute& r, rte_mbuf* m);
+  // An ICMP error about a DR / TUN connection's reply, passed to its real server the method's way.
+  inet::Verdict icmp_to_dest(LcoreIpvs& L, Conn& c, const ForwardOps& ops, ConnDir dir, rte_mbuf* m, PacketView& v);
+  // nat_steer.cpp: with several workers, passes a packet of a NAT or persistent flow that is another
+  // worker's (nat_steer.hpp) to that worker; true when it did (or dropped it: *verdict says which).
+  bool steer(LcoreIpvs& L, rte_mbuf* m, const FlowKey& k, const WorkerService* svc, inet::Verdict* verdict);
   bool redirect(LcoreIpvs& L, rte_mbuf* m, unsigned owner);
   // A pure SYN to a connection that has closed (TIME_WAIT, CLOSE): the start of a new one.
   static bool is_reused_port(const Conn& c, const PacketView& v);

@@ -15,6 +15,8 @@
 #include "fulcrum/core/timer_wheel.hpp"
 #include "fulcrum/ipvs/local_port_pool.hpp"
 #include "fulcrum/ipvs/worker_service.hpp"
+#include "nat_steer.hpp"
+#include "persistence.hpp"
 
 namespace fulcrum::ipvs {
 
@@ -31,6 +33,8 @@ struct alignas(64) LcoreIpvs {
   core::TimerWheel* wheel = nullptr;
   uint8_t expire_kind = 0;
   rte_ring* inbox = nullptr;  // multi-producer, this worker consumes
+  std::unique_ptr<PersistTable> persist;  // persistent services' templates; null: schedule without them
+  NatDestSet nat_dests;                   // with several workers: which replies are NAT replies to steer
   DpCounters ctr;
   core::LogRateLimit log{2, 5};
 

@@ -142,6 +142,7 @@ bool WorkerServices::install(uint32_t slot, WorkerService* next, WorkerService**
     --size_;
   }
   slots_[slot] = next;
+  ++generation_;
   if (next != nullptr) {
     if (prev != nullptr && same_service(prev->key, next->key)) next->carry_from(*prev);
     index_insert(slot);

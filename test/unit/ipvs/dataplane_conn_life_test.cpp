@@ -298,7 +298,8 @@ TEST_CASE("conn life: refusals give back what they took, and count why") {
   }
   SECTION("a forwarding method without a module") {
     Core core;
-    WorkerService& svc = core.add_service(e, IPPROTO_TCP, true, ForwardMethod::masq);
+    // Every ForwardMethod has its module now (issue 6): the kernel's LOCALNODE value (1) has none.
+    WorkerService& svc = core.add_service(e, IPPROTO_TCP, true, static_cast<ForwardMethod>(1));
     Pkt p = syn_from(100);
     CHECK(Access::create(*core.dp, core.L, svc, 0, p.k, p.m.get()) == nullptr);
     CHECK(ctr(core.L, DpCtr::unsupported_forward) == 1);

@@ -50,6 +50,10 @@ struct DataplaneTestAccess {
   static bool forward(IpvsDataplane& dp, LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v) {
     return dp.forward(L, c, dir, m, v);
   }
+  static bool forward(IpvsDataplane& dp, LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v,
+                      EgressRoute* route) {
+    return dp.forward(L, c, dir, m, v, route);
+  }
   static core::TimerWheel::Callback on_expire() { return &IpvsDataplane::on_expire; }
 };
 

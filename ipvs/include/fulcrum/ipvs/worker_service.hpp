@@ -119,6 +119,9 @@ class WorkerServices {
 
   uint32_t size() const { return size_; }
   uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
+  // Bumped by every install(): what the packet path's caches derived from the table (the NAT real servers
+  // that replies are steered by) compare to know they are stale.
+  uint64_t generation() const { return generation_; }
 
  private:
   uint32_t home(const ServiceKey& k) const noexcept;
@@ -132,6 +135,7 @@ class WorkerServices {
   uint32_t mask_ = 0;
   uint32_t size_ = 0;
   uint32_t catch_all_ = 0;  // services on port 0: only then does a miss look for one
+  uint64_t generation_ = 0;
 };
 
 }  // namespace fulcrum::ipvs
