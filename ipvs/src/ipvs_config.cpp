@@ -16,6 +16,7 @@
 #include "conn/conn_table.hpp"
 #include "conn/tcp_state.hpp"
 #include "service/service_table.hpp"
+#include "snat_config.hpp"
 #include "vip_binding_config.hpp"
 
 namespace fulcrum::ipvs {
@@ -198,6 +199,7 @@ IpvsConfig read_ipvs_config(core::ConfigTable& root) {
   IpvsConfig cfg;
   cfg.settings = read_settings(root);
   cfg.vip_bindings = read_vip_bindings(root);
+  cfg.snat_rules = read_snat_rules(root);
   auto services = root.tables("service", "a virtual service: [[service]] per (proto, vip, port)");
   if (services.empty()) {
     // An absent table (the literal key "service[]" never matches a TOML key) declares the schema only.

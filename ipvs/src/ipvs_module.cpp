@@ -58,6 +58,9 @@ class IpvsModuleImpl final : public IpvsModule {
       }
       dests += cs.dests.size();
     }
+    for (const SnatRule& r : cfg_.snat_rules) {
+      if (Status st = services_->add_snat_rule(r); !st.ok()) throw std::runtime_error("ipvs: " + st.msg);
+    }
     dataplane_ = std::make_unique<IpvsDataplane>(inet_, *services_, *conn_settings_, s);
     dataplane_->init(ctx);
     ctx.ctrl.claim("ipvs", ctrl::ids::kIpvsFirst, ctrl::ids::kIpvsLast);
@@ -68,6 +71,7 @@ class IpvsModuleImpl final : public IpvsModule {
                                 core::Job::When::every_interval, 1, kRateIntervalUs});
     FLOG(g_log, INFO, "%zu services, %zu real servers, on %u workers", cfg_.services.size(), dests,
          services_->workers());
+    for (const SnatRule& r : cfg_.snat_rules) FLOG(g_log, INFO, "snat: %s", to_string(r).c_str());
   }
 
   static uint32_t rates_job(void* services) {

@@ -32,6 +32,7 @@ enum class Cmd : int {
   get_laddr,  // -G
   counters,   // --counters
   list_bindings,  // --list-bindings
+  list_snat,      // --list-snat
 };
 
 // Option bits, in stock ipvsadm's order: when several rules are broken, the first in this order is reported.

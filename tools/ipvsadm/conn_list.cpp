@@ -66,7 +66,8 @@ std::string format_conn(const ctrl::ipvs_conn::ConnEntry& c, unsigned format, bo
                 src.c_str(), vip.c_str());
   std::string out = buf;
   if (fullnat_conn) {
-    const bool fullnat = c.forward == fwd_fullnat;
+    // SNAT's connections leave from a pool address and local port too.
+    const bool fullnat = c.forward == fwd_fullnat || c.forward == fwd_snat;
     const std::string local = fullnat ? endpoint(c.family, c.laddr, c.lport, c.protocol, format) : "-";
     std::snprintf(buf, sizeof buf, "%-18s ", local.c_str());
     out += buf;

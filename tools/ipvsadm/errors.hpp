@@ -32,6 +32,7 @@ enum class Op {
   get_conns,
   get_counters,
   get_bindings,
+  get_snat,
 };
 
 // Stock's text for `err` in `op`, or Fulcrum's for its own operations.

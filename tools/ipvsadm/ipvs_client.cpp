@@ -200,6 +200,37 @@ int IpvsClient::get_vip_bindings(std::vector<VipBinding>& out) {
   return 0;
 }
 
+int IpvsClient::get_snat_rules(std::vector<SnatRule>& out) {
+  out.clear();
+  const msg::VersionQuery q{msg::kVersion};
+  std::vector<unsigned char> p;
+  if (int err = call(ctrl::Kind::get, msg::kGetSnatRules, &q, sizeof q, p)) return err;
+  if (p.size() < sizeof(msg::ListHead)) return malformed("SNAT rule list of " + std::to_string(p.size()) + " bytes");
+  const auto head = read_at<msg::ListHead>(p, 0);
+  if (head.version != msg::kVersion) return malformed("SNAT rule list with a bad head");
+  // Each entry is followed by its pool: walk them, checking every length before reading.
+  size_t at = sizeof head;
+  for (uint32_t i = 0; i < head.count; ++i) {
+    if (p.size() < at + sizeof(msg::SnatRuleEntry)) return malformed("SNAT rule list cut short");
+    const auto e = read_at<msg::SnatRuleEntry>(p, at);
+    at += sizeof e;
+    if ((p.size() - at) / sizeof(msg::LaddrAddr) < e.num_laddrs) return malformed("SNAT rule list cut short");
+    SnatRule r;
+    r.source = decode_addr(e.family, e.source);
+    r.prefix = e.prefix;
+    r.protocol = e.protocol;
+    r.dport_min = e.dport_min;
+    r.dport_max = e.dport_max;
+    for (uint32_t j = 0; j < e.num_laddrs; ++j, at += sizeof(msg::LaddrAddr)) {
+      const auto a = read_at<msg::LaddrAddr>(p, at);
+      r.laddrs.push_back(decode_addr(a.family, a.addr));
+    }
+    out.push_back(std::move(r));
+  }
+  if (at != p.size()) return malformed("SNAT rule list with trailing bytes");
+  return 0;
+}
+
 int IpvsClient::get_laddr_pool(std::vector<conn::LaddrEntry>& out) {
   out.clear();
   std::vector<unsigned char> p;

@@ -39,6 +39,7 @@ class IpvsClient {
   int get_conns(std::vector<ctrl::ipvs_conn::ConnEntry>& out);
   int get_counters(bool per_worker, Counters& out);
   int get_vip_bindings(std::vector<VipBinding>& out);
+  int get_snat_rules(std::vector<SnatRule>& out);
   // A set request: an extension message or one of the kernel's sockopts.
   int set(uint32_t id, const void* payload, uint32_t len);
 

@@ -19,7 +19,8 @@ struct Addr {
 };
 
 // The kernel's IP_VS_CONN_F_* forwarding methods, and FullNAT with DPVS's value.
-enum Forward : uint32_t { fwd_masq = 0, fwd_local = 1, fwd_tunnel = 2, fwd_droute = 3, fwd_fullnat = 5 };
+// fwd_snat: an SNAT rule's connection (never a real server's method), DPVS's value.
+enum Forward : uint32_t { fwd_masq = 0, fwd_local = 1, fwd_tunnel = 2, fwd_droute = 3, fwd_fullnat = 5, fwd_snat = 6 };
 
 // The kernel's IP_VS_SVC_F_* service flags.
 enum ServiceFlag : uint32_t {
@@ -82,6 +83,16 @@ struct VipBinding {
   uint32_t forward = fwd_fullnat;  // what its services' masquerading real servers become
   bool toa_off = false;
   std::vector<Addr> laddrs;  // the local-address group its services start with
+};
+
+// An SNAT rule of fulcrumd's config ([[snat]]).
+struct SnatRule {
+  Addr source;  // the network; its family is the rule's
+  unsigned prefix = 0;
+  uint8_t protocol = 0;  // IPPROTO_TCP, IPPROTO_UDP, or 0: both
+  uint16_t dport_min = 0;
+  uint16_t dport_max = 65535;
+  std::vector<Addr> laddrs;  // the pool
 };
 
 }  // namespace fulcrum::ipvsadm

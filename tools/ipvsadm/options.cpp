@@ -53,6 +53,7 @@ enum Tag : int {
   tag_per_worker,
   tag_no_toa,
   tag_list_bindings,
+  tag_list_snat,
 };
 
 // Stock's string_to_number: the whole text, base 10, within [min, max].
@@ -108,6 +109,7 @@ class Parser {
         {"get-laddr", 'G', POPT_ARG_NONE, nullptr, 'G', nullptr, nullptr},
         {"counters", '\0', POPT_ARG_NONE, nullptr, tag_counters, nullptr, nullptr},
         {"list-bindings", '\0', POPT_ARG_NONE, nullptr, tag_list_bindings, nullptr, nullptr},
+        {"list-snat", '\0', POPT_ARG_NONE, nullptr, tag_list_snat, nullptr, nullptr},
         {"tcp-service", 't', POPT_ARG_STRING, &optarg, 't', nullptr, nullptr},
         {"udp-service", 'u', POPT_ARG_STRING, &optarg, 'u', nullptr, nullptr},
         {"sctp-service", '\0', POPT_ARG_STRING, &optarg, tag_sctp, nullptr, nullptr},
@@ -260,6 +262,8 @@ class Parser {
         return set_command(Cmd::counters);
       case tag_list_bindings:
         return set_command(Cmd::list_bindings);
+      case tag_list_snat:
+        return set_command(Cmd::list_snat);
       case tag_start_daemon:
         set_command(Cmd::startdaemon);
         return daemon_state(arg, "illegal start-daemon parameter specified");

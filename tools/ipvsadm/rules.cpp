@@ -100,6 +100,7 @@ Rule rule_for(Cmd cmd) {
     case Cmd::counters:
       return {0, bits({opt_per_worker}), 0};
     case Cmd::list_bindings:
+    case Cmd::list_snat:
       return {0, bits({opt_numeric}), 0};
     case Cmd::flush:
     case Cmd::timeout:
@@ -156,6 +157,8 @@ const char* command_name(Cmd c) {
       return "counters";
     case Cmd::list_bindings:
       return "list-bindings";
+    case Cmd::list_snat:
+      return "list-snat";
     case Cmd::none:
       return "none";
   }

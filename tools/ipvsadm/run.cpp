@@ -11,6 +11,7 @@
 #include "conn_list.hpp"
 #include "binding_list.hpp"
 #include "counters.hpp"
+#include "snat_list.hpp"
 #include "errors.hpp"
 #include "laddr_list.hpp"
 #include "listing.hpp"
@@ -179,6 +180,16 @@ int list_bindings(Session& s) {
   return 0;
 }
 
+int list_snat(Session& s) {
+  std::vector<SnatRule> rules;
+  if (int err = s.ipvs().get_snat_rules(rules)) {
+    report(Op::get_snat, err, s.ipvs().detail());
+    return 1;
+  }
+  out(format_snat_rules(rules));
+  return 0;
+}
+
 }  // namespace
 
 bool Session::init() {
@@ -263,6 +274,9 @@ int execute(const Command& cmd, Session& s) {
       break;
     case Cmd::list_bindings:
       rc = list_bindings(s);
+      break;
+    case Cmd::list_snat:
+      rc = list_snat(s);
       break;
     case Cmd::restore:
     case Cmd::none:

@@ -21,7 +21,7 @@ std::string usage_text(const std::string& p) {
         " -d virtual-service -r server-address", " -L|l [virtual-service] [options]", " -Z [virtual-service]",
         " --set tcp tcpfin udp", " --start-daemon {master|backup} [--mcast-interface interface] [--syncid sid]",
         " --stop-daemon {master|backup}", " -P|Q virtual-service -z local-address",
-        " -G [virtual-service] [--per-worker]", " --counters [--per-worker]", " --list-bindings", " -h"}) {
+        " -G [virtual-service] [--per-worker]", " --counters [--per-worker]", " --list-bindings", " --list-snat", " -h"}) {
     s += "  " + p + line + "\n";
   }
   s += "\n"
@@ -92,6 +92,7 @@ std::string usage_text(const std::string& p) {
        "  --counters                          the dataplane's IPVS counters\n"
        "  --per-worker                        --counters, -G: each worker's share too\n"
        "  --list-bindings                     the VIP bindings ([[vip_binding]]) new services take\n"
+       "  --list-snat                         the SNAT rules ([[snat]]) and their pools\n"
        "The control socket is $FULCRUM_CTRL_SOCKET, or /run/fulcrum/ctrl.sock.\n";
   return s;
 }

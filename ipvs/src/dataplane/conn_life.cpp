@@ -29,15 +29,9 @@ Conn* IpvsDataplane::create(LcoreIpvs& L, WorkerService& svc, DestIndex di, cons
               to_string(svc.key).c_str());
       return nullptr;
     }
-    for (size_t tried = 0; tried < n && laddr == nullptr; ++tried) {
-      laddr_id = svc.laddr_ids[(svc.laddr_next + tried) % n];
-      // The address is looked up with the port so that a torn-down id cannot hand out a dangling pointer.
-      const LocalAddress* a = L.laddrs->address(laddr_id);
-      if (a != nullptr && L.laddrs->acquire(laddr_id, &lport)) {
-        laddr = a;
-        svc.laddr_next = static_cast<uint32_t>((svc.laddr_next + tried + 1) % n);
-      }
-    }
+    size_t at = 0;
+    laddr = take_local_port(*L.laddrs, svc.laddr_ids.data(), n, svc.laddr_next, &laddr_id, &lport, &at);
+    if (laddr != nullptr) svc.laddr_next = static_cast<uint32_t>((at + 1) % n);
     if (laddr == nullptr) {
       L.add(DpCtr::laddr_exhausted);
       FLOG_RL(L.log, g_log, WARNING, "%s: every local port of the local-address group is in use on worker %u",
@@ -92,6 +86,21 @@ Conn* IpvsDataplane::create(LcoreIpvs& L, WorkerService& svc, DestIndex di, cons
   svc.extra[di].stats.add_conn();
   L.add(DpCtr::conn_created);
   return c;
+}
+
+const LocalAddress* IpvsDataplane::take_local_port(LocalPortPool& pool, const uint16_t* ids, size_t n, size_t start,
+                                                   uint16_t* id, uint16_t* port, size_t* taken_at) {
+  for (size_t tried = 0; tried < n; ++tried) {
+    const size_t at = (start + tried) % n;
+    // The address is looked up with the port so that a torn-down id cannot hand out a dangling pointer.
+    const LocalAddress* a = pool.address(ids[at]);
+    if (a != nullptr && pool.acquire(ids[at], port)) {
+      *id = ids[at];
+      *taken_at = at;
+      return a;
+    }
+  }
+  return nullptr;
 }
 
 uint32_t IpvsDataplane::timeout_s(const Conn& c) const {

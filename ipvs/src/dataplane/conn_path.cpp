@@ -27,6 +27,13 @@ bool IpvsDataplane::is_fnat_local(uint8_t family, const uint8_t* addr) {
   return a != nullptr && (a->flags & ctrl::inet_msg::addr_fnat_local) != 0;
 }
 
+bool IpvsDataplane::is_local(uint8_t family, const uint8_t* addr) {
+  inet::LcoreInet& lc = *inet_.lcore();
+  uint32_t v4;
+  std::memcpy(&v4, addr, 4);
+  return (family == 4 ? lc.tables->find_addr4(v4) : lc.tables->find_addr6(addr)) != nullptr;
+}
+
 bool IpvsDataplane::is_reused_port(const Conn& c, const PacketView& v) {
   if (c.proto != IPPROTO_TCP || (v.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) != kTcpSyn) return false;
   const auto st = static_cast<TcpState>(c.state);
@@ -113,7 +120,8 @@ Conn* IpvsDataplane::on_miss(LcoreIpvs& L, rte_mbuf* m, PacketView& v, const Flo
       L.services->find(k.proto, k.family == 4 ? Family::v4 : Family::v6, addr_of(k.daddr), k.dport);
   // NAT and persistence with several workers: the client's owner worker holds the connection (nat_steer.hpp).
   if (L.workers > 1 && steer(L, m, k, svc, verdict)) return nullptr;
-  if (svc == nullptr) return nullptr;
+  // No service: an outbound flow from behind the balancer, if an SNAT rule takes it (snat.cpp).
+  if (svc == nullptr) return snat_miss(L, v, k, verdict);
   // As the kernel's IPVS: only a SYN opens a TCP connection. Anything else goes on to the kernel's stack
   // there, which has no socket for it and answers RST; so does this one.
   if (k.proto == IPPROTO_TCP && (v.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn) {

@@ -37,7 +37,10 @@ namespace fulcrum::ipvs {
   X(persist_created)     /* persistence templates made */                                                \
   X(persist_full)        /* a new template took the place of a live one: its bucket was full */          \
   X(truncated)           /* packets whose L4 header was short: left to the stack */                      \
-  X(no_mbuf_room)        /* no headroom for the TOA option: sent on without it */
+  X(no_mbuf_room)        /* no headroom for the TOA option: sent on without it */                        \
+  X(snat_created)        /* outbound flows an SNAT rule took: connections made from its pool */          \
+  X(snat_not_syn)        /* TCP that an SNAT rule takes, without a connection and without SYN: dropped */ \
+  X(snat_exhausted)      /* a new SNAT flow dropped: every port of the rule's pool is in use */
 
 enum class DpCtr : uint8_t {
 #define FULCRUM_X(name) name,

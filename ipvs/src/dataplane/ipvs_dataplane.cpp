@@ -18,6 +18,7 @@ extern const ForwardOps kFullnatOps;
 extern const ForwardOps kMasqOps;
 extern const ForwardOps kDrouteOps;
 extern const ForwardOps kTunnelOps;
+extern const ForwardOps kSnatOps;
 
 const ForwardOps* forward_ops(ForwardMethod m) {
   static const std::array<const ForwardOps*, kForwardMethods> table = [] {
@@ -26,6 +27,7 @@ const ForwardOps* forward_ops(ForwardMethod m) {
     t[static_cast<unsigned>(ForwardMethod::masq)] = &kMasqOps;
     t[static_cast<unsigned>(ForwardMethod::droute)] = &kDrouteOps;
     t[static_cast<unsigned>(ForwardMethod::tunnel)] = &kTunnelOps;
+    t[static_cast<unsigned>(ForwardMethod::snat)] = &kSnatOps;
     return t;
   }();
   const auto i = static_cast<unsigned>(m);
@@ -64,6 +66,7 @@ void IpvsDataplane::init(core::ModuleContext& ctx) {
     L->conns = std::make_unique<ConnTable>(cfg_.conn_max);
     L->services = &services_.worker_table(w);
     L->laddrs = &services_.laddr_pool(w);
+    L->snat = &services_.snat_rules();
     L->wheel = &rt.timers(workers[w]);
     L->expire_kind = L->wheel->register_kind(&IpvsDataplane::on_expire, L.get());
     // Templates: a quarter of the connections (each template steers at least one), within 1k..256k.

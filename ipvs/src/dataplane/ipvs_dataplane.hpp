@@ -86,6 +86,15 @@ class IpvsDataplane {
   // conn_path.cpp
   Conn* on_miss(LcoreIpvs& L, rte_mbuf* m, PacketView& v, const FlowKey& k, inet::Verdict* verdict);
   Conn* create(LcoreIpvs& L, WorkerService& svc, DestIndex di, const FlowKey& k, rte_mbuf* m);
+  // conn_life.cpp: a free local port of one of `ids` (n of them), trying them from the start-th on; the
+  // address, its id and the port (host order), or null when every one is exhausted.
+  static const LocalAddress* take_local_port(LocalPortPool& pool, const uint16_t* ids, size_t n, size_t start,
+                                             uint16_t* id, uint16_t* port, size_t* taken_at);
+  // snat.cpp: a flow to no service that an SNAT rule takes (not to one of our own addresses): its new
+  // connection, or null (*verdict: drop when the rule took it but could not make one; untouched otherwise).
+  Conn* snat_miss(LcoreIpvs& L, const PacketView& v, const FlowKey& k, inet::Verdict* verdict);
+  // snat.cpp: the connection of `rule` for `k`, from a port of the rule's pool; null (counted) when none.
+  Conn* snat_create(LcoreIpvs& L, const SnatMatch& rule, const FlowKey& k);
   // `route`: where an Egress::to_dest packet must go (its mtu stays 0 for the others, which go by Inet::output).
   bool forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, PacketView& v, EgressRoute* route = nullptr);
   // dest_egress.cpp: DR and TUN. The route towards the connection's real server, after the MTU check (a too
@@ -105,6 +114,8 @@ class IpvsDataplane {
   void send_reset(LcoreIpvs& L, const PacketView& v);
   // Whether `addr` is one of our FullNAT local addresses: what a reply of another worker's connection is to.
   bool is_fnat_local(uint8_t family, const uint8_t* addr);
+  // Whether `addr` is any address of ours: SNAT never takes a flow to the balancer itself.
+  bool is_local(uint8_t family, const uint8_t* addr);
   // icmp_relay.cpp: an ICMP error about one of our connections, translated for the other side.
   inet::Verdict on_icmp(LcoreIpvs& L, rte_mbuf* m, PacketView& v, rte_mbuf** out, unsigned* n_out);
 

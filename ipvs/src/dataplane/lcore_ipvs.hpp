@@ -14,6 +14,7 @@
 #include "fulcrum/core/log.hpp"
 #include "fulcrum/core/timer_wheel.hpp"
 #include "fulcrum/ipvs/local_port_pool.hpp"
+#include "fulcrum/ipvs/snat_rule.hpp"
 #include "fulcrum/ipvs/worker_service.hpp"
 #include "nat_steer.hpp"
 #include "persistence.hpp"
@@ -30,6 +31,7 @@ struct alignas(64) LcoreIpvs {
   std::unique_ptr<ConnTable> conns;
   WorkerServices* services = nullptr;
   LocalPortPool* laddrs = nullptr;
+  const SnatRules* snat = nullptr;  // the ServiceManager's, shared: it never changes once the lcores run
   core::TimerWheel* wheel = nullptr;
   uint8_t expire_kind = 0;
   rte_ring* inbox = nullptr;  // multi-producer, this worker consumes

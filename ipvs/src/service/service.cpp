@@ -27,6 +27,7 @@ const char* to_string(ForwardMethod m) {
     case ForwardMethod::tunnel: return "tun";
     case ForwardMethod::droute: return "dr";
     case ForwardMethod::fullnat: return "fullnat";
+    case ForwardMethod::snat: return "snat";
   }
   return "?";
 }

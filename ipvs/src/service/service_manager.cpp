@@ -261,6 +261,31 @@ Status ServiceManager::add_laddr(const ServiceKey& key, const IpAddr& addr) {
   return push(slot);
 }
 
+Status ServiceManager::add_snat_rule(const SnatRule& rule) {
+  const std::string who = "snat rule " + to_string(rule);
+  if (live_) return Status::fail(EBUSY, who + ": SNAT rules are set in the config only");
+  if (snat_.size() >= kMaxSnatRules) {
+    return Status::fail(ENOSPC, who + ": at most " + std::to_string(kMaxSnatRules) + " rules");
+  }
+  if (std::string why = check_snat_rule(rule); !why.empty()) return Status::fail(EINVAL, who + ": " + why);
+  std::vector<uint16_t> ids;
+  for (const IpAddr& a : rule.laddrs) {
+    uint16_t id = 0;
+    bool fresh = false;
+    if (Status st = table_->intern_laddr(rule.family, a, who + ": local address " + to_string(rule.family, a), &id,
+                                         &fresh);
+        !st.ok()) {
+      return st;
+    }
+    if (fresh) {
+      if (Status st = push_laddr(id); !st.ok()) return st;
+    }
+    ids.push_back(id);
+  }
+  snat_.add(rule, ids);
+  return {};
+}
+
 Status ServiceManager::del_laddr(const ServiceKey& key, const IpAddr& addr) {
   uint32_t slot = 0;
   if (Status st = table_->del_laddr(key, addr, &slot); !st.ok()) return st;

@@ -51,6 +51,7 @@ bool known_method(ForwardMethod m) {
     case ForwardMethod::tunnel:
     case ForwardMethod::droute:
     case ForwardMethod::fullnat: return true;
+    case ForwardMethod::snat: return false;  // an SNAT rule's, never a real server's
   }
   return false;
 }
@@ -326,6 +327,19 @@ Status ServiceTable::add_laddr(const ServiceKey& key, const IpAddr& addr, uint32
     return Status::fail(ENOSPC, who + ": a group holds at most " + std::to_string(kMaxLaddrsPerService) +
                                     " addresses");
   }
+  if (Status st = intern_laddr(f, a, who, id, fresh); !st.ok()) return st;
+  svc->laddr_ids.push_back(*id);
+  *slot = svc->slot;
+  return {};
+}
+
+Status ServiceTable::intern_laddr(Family f, const IpAddr& addr, const std::string& who, uint16_t* id, bool* fresh) {
+  const IpAddr a = normalised(addr, f);
+  if (!unicast(a, f)) return Status::fail(EINVAL, who + ": not a unicast address");
+  uint16_t found = static_cast<uint16_t>(laddrs_.size());
+  for (size_t i = 0; i < laddrs_.size(); ++i) {
+    if (laddrs_[i].family == f && laddrs_[i].addr == a) found = static_cast<uint16_t>(i);
+  }
   *fresh = found == laddrs_.size();
   if (*fresh) {
     if (laddrs_.size() >= kMaxLaddrs) {
@@ -334,8 +348,6 @@ Status ServiceTable::add_laddr(const ServiceKey& key, const IpAddr& addr, uint32
     laddrs_.push_back(Laddr{f, a, 0});
   }
   ++laddrs_[found].services;
-  svc->laddr_ids.push_back(found);
-  *slot = svc->slot;
   *id = found;
   return {};
 }

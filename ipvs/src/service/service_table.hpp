@@ -47,6 +47,9 @@ class ServiceTable {
   // need its pool entry before the service's copy names it.
   Status add_laddr(const ServiceKey& key, const IpAddr& addr, uint32_t* slot, uint16_t* id, bool* fresh);
   Status del_laddr(const ServiceKey& key, const IpAddr& addr, uint32_t* slot);
+  // The id of `addr` as a local address held by one more user (a service's group or an SNAT rule's pool),
+  // made if new (`fresh`). EINVAL not unicast; ENOSPC more than kMaxLaddrs in all. `who` starts the message.
+  Status intern_laddr(Family f, const IpAddr& addr, const std::string& who, uint16_t* id, bool* fresh);
   struct Laddr {
     Family family = Family::v4;
     IpAddr addr;

@@ -21,5 +21,6 @@ void register_ext_services(ctrl::Registry& r, Ctx c);
 void register_ext_dests(ctrl::Registry& r, Ctx c);
 void register_ext_laddrs(ctrl::Registry& r, Ctx c);
 void register_ext_bindings(ctrl::Registry& r, Ctx c);  // kGetVipBindings
+void register_ext_snat(ctrl::Registry& r, Ctx c);      // kGetSnatRules
 
 }  // namespace fulcrum::ipvs::sockopt

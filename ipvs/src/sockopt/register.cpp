@@ -29,6 +29,7 @@ void register_sockopt_handlers(ctrl::Registry& registry, ServiceManager& service
   register_ext_dests(registry, c);
   register_ext_laddrs(registry, c);
   register_ext_bindings(registry, c);
+  register_ext_snat(registry, c);
 }
 
 }  // namespace fulcrum::ipvs

@@ -54,6 +54,9 @@ struct DataplaneTestAccess {
                       EgressRoute* route) {
     return dp.forward(L, c, dir, m, v, route);
   }
+  static Conn* snat_create(IpvsDataplane& dp, LcoreIpvs& L, const SnatMatch& rule, const FlowKey& k) {
+    return dp.snat_create(L, rule, k);
+  }
   static core::TimerWheel::Callback on_expire() { return &IpvsDataplane::on_expire; }
 };
 

@@ -9,6 +9,7 @@
 #include "fulcrum/core/config.hpp"
 #include "fulcrum/ipvs/conn_settings.hpp"
 #include "fulcrum/ipvs/service.hpp"
+#include "fulcrum/ipvs/snat_rule.hpp"
 #include "fulcrum/ipvs/vip_binding.hpp"
 
 namespace fulcrum::ipvs {
@@ -37,6 +38,8 @@ struct IpvsConfig {
   // [[vip_binding]]: services that tools create later on these VIPs take them. The services above have
   // already taken theirs (what they leave unset), and are added without applying them again.
   std::vector<VipBinding> vip_bindings;
+  // [[snat]]: outbound flows from inside networks through an SNAT pool, in the file's order.
+  std::vector<SnatRule> snat_rules;
 };
 
 // Throws core::ConfigError naming the key and its value.

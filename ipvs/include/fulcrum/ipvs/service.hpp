@@ -25,7 +25,8 @@ inline constexpr uint8_t kProtoSctp = 132;
 // The kernel's IP_VS_CONN_F_* forwarding values (the low bits of ip_vs_dest_user.conn_flags). FullNAT is a
 // Fulcrum extension and takes DPVS's value, which no stock tool can send. The kernel's "local" (1) has no
 // meaning in a balancer without a local stack and is refused.
-enum class ForwardMethod : uint8_t { masq = 0, tunnel = 2, droute = 3, fullnat = 5 };
+// SNAT (DPVS's value too) is no real server's method: only an SNAT rule's connections (snat_rule.hpp) have it.
+enum class ForwardMethod : uint8_t { masq = 0, tunnel = 2, droute = 3, fullnat = 5, snat = 6 };
 
 // The kernel's IP_VS_SVC_F_* service flags. kSchedFallback and kSchedPort (SCHED1, SCHED2) are in
 // scheduler.hpp; HASHED is the kernel's own bookkeeping and never stored.

@@ -34,6 +34,7 @@
 #include "fulcrum/ipvs/local_port_pool.hpp"
 #include "fulcrum/ipvs/rates.hpp"
 #include "fulcrum/ipvs/service.hpp"
+#include "fulcrum/ipvs/snat_rule.hpp"
 #include "fulcrum/ipvs/vip_binding.hpp"
 #include "fulcrum/ipvs/worker_service.hpp"
 
@@ -112,6 +113,15 @@ class ServiceManager {
   Status set_vip_binding(const VipBinding& b) { return bindings_.set(b); }
   Status del_vip_binding(Family f, const IpAddr& vip) { return bindings_.remove(f, vip); }
   const std::vector<VipBinding>& vip_bindings() const { return bindings_.all(); }
+
+  // --- master: SNAT rules (snat_rule.hpp), from the config only ---
+  // Before go_live only (EBUSY after: the workers read the table without copies). EINVAL with check_snat_rule's
+  // message, or an address that is not unicast or not of the rule's family; ENOSPC past kMaxSnatRules or
+  // kMaxLaddrs. The pool's addresses take local-address ids like a FullNAT group's and should carry the
+  // fnat-local flag, so that the outside hosts' replies reach them.
+  Status add_snat_rule(const SnatRule& rule);
+  // Workers: read-only once the lcores run.
+  const SnatRules& snat_rules() const { return snat_; }
 
   // --- master: reading ---
   // In the order the services were added (the kernel lists them in hash order; ipvsadm sorts them anyway).
@@ -194,6 +204,7 @@ class ServiceManager {
   std::unique_ptr<RateTable> rates_;  // made by the first sample
   bool live_ = false;
   VipBindings bindings_;
+  SnatRules snat_;
   std::vector<std::unique_ptr<WorkerService>> parked_copies_;
   std::vector<std::unique_ptr<InstallBatch>> parked_batches_;
 };

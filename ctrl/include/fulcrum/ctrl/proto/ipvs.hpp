@@ -71,6 +71,9 @@ constexpr uint32_t kGetLaddrs = ids::kIpvsFirst + 14;
 // get, VersionQuery -> ListHead (count = total = the bindings) + for each binding a VipBindingEntry followed by
 // its num_laddrs LaddrAddr: the per-VIP bindings of the config ([[vip_binding]]), in the order they were set.
 constexpr uint32_t kGetVipBindings = ids::kIpvsFirst + 15;
+// get, VersionQuery -> ListHead (count = total = the rules) + for each rule a SnatRuleEntry followed by its
+// num_laddrs LaddrAddr: the SNAT rules of the config ([[snat]]), in match order.
+constexpr uint32_t kGetSnatRules = ids::kIpvsFirst + 16;
 
 constexpr uint32_t kVersion = 1;
 constexpr unsigned kAddrSize = 16;
@@ -263,5 +266,19 @@ struct VipBindingEntry {
   uint32_t num_laddrs;
 };
 static_assert(sizeof(VipBindingEntry) == 24);
+
+// An SNAT rule: the flows it takes (source network, protocol, destination ports) and its pool, whose
+// num_laddrs LaddrAddr records follow it.
+struct SnatRuleEntry {
+  uint8_t family;    // 4 or 6
+  uint8_t prefix;    // of `source`
+  uint8_t protocol;  // IPPROTO_TCP, IPPROTO_UDP, or 0: both
+  uint8_t reserved;
+  uint8_t source[kAddrSize];
+  uint16_t dport_min;  // host order, inclusive
+  uint16_t dport_max;
+  uint32_t num_laddrs;
+};
+static_assert(sizeof(SnatRuleEntry) == 28);
 
 }  // namespace fulcrum::ctrl::ipvs_msg
