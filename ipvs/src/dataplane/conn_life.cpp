@@ -8,6 +8,16 @@
 
 namespace fulcrum::ipvs {
 
+Conn* IpvsDataplane::alloc_conn(LcoreIpvs& L) {
+  Conn* c = L.conns->alloc();
+  if (c == nullptr) {
+    L.add(DpCtr::conn_table_full);
+    FLOG_RL(L.log, g_log, WARNING, "worker %u: connection table full (%u connections); new flows are dropped",
+            L.worker, L.conns->capacity());
+  }
+  return c;
+}
+
 Conn* IpvsDataplane::create(LcoreIpvs& L, WorkerService& svc, DestIndex di, const FlowKey& k, rte_mbuf* m) {
   (void)m;
   const ForwardMethod method = svc.extra[di].forward;
@@ -39,12 +49,9 @@ Conn* IpvsDataplane::create(LcoreIpvs& L, WorkerService& svc, DestIndex di, cons
       return nullptr;
     }
   }
-  Conn* c = L.conns->alloc();
+  Conn* c = alloc_conn(L);
   if (c == nullptr) {
     if (ops->needs_laddr) L.laddrs->release(laddr_id, lport);
-    L.add(DpCtr::conn_table_full);
-    FLOG_RL(L.log, g_log, WARNING, "worker %u: connection table full (%u connections); new flows are dropped",
-            L.worker, L.conns->capacity());
     return nullptr;
   }
   std::memcpy(c->caddr, k.saddr, 16);

@@ -86,6 +86,8 @@ class IpvsDataplane {
   // conn_path.cpp
   Conn* on_miss(LcoreIpvs& L, rte_mbuf* m, PacketView& v, const FlowKey& k, inet::Verdict* verdict);
   Conn* create(LcoreIpvs& L, WorkerService& svc, DestIndex di, const FlowKey& k, rte_mbuf* m);
+  // A free entry, or null with the table-full drop counted and logged.
+  Conn* alloc_conn(LcoreIpvs& L);
   // conn_life.cpp: a free local port of one of `ids` (n of them), trying them from the start-th on; the
   // address, its id and the port (host order), or null when every one is exhausted.
   static const LocalAddress* take_local_port(LocalPortPool& pool, const uint16_t* ids, size_t n, size_t start,

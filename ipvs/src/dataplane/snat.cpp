@@ -82,12 +82,9 @@ Conn* IpvsDataplane::snat_create(LcoreIpvs& L, const SnatMatch& rule, const Flow
             L.worker);
     return nullptr;
   }
-  Conn* c = L.conns->alloc();
+  Conn* c = alloc_conn(L);
   if (c == nullptr) {
     L.laddrs->release(laddr_id, lport);
-    L.add(DpCtr::conn_table_full);
-    FLOG_RL(L.log, g_log, WARNING, "worker %u: connection table full (%u connections); new flows are dropped",
-            L.worker, L.conns->capacity());
     return nullptr;
   }
   std::memcpy(c->caddr, k.saddr, 16);

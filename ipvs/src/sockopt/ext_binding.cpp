@@ -22,12 +22,7 @@ int get_bindings(Ctx c, const ctrl::Request& in, ctrl::Response& out) {
     std::memcpy(e.vip, b.vip.bytes.data(), sizeof e.vip);
     e.num_laddrs = static_cast<uint32_t>(b.laddrs.size());
     append(out.payload, e);
-    for (const IpAddr& a : b.laddrs) {
-      msg::LaddrAddr l{};
-      l.family = e.family;
-      std::memcpy(l.addr, a.bytes.data(), sizeof l.addr);
-      append(out.payload, l);
-    }
+    put_laddrs(out.payload, b.family, b.laddrs);
   }
   return 0;
 }

@@ -33,12 +33,7 @@ int get_laddrs(Ctx c, const ctrl::Request& in, ctrl::Response& out) {
   std::vector<IpAddr> laddrs;
   if (Status st = c.services.list_laddrs(key, &laddrs); !st.ok()) return fail(out, st);
   put_head(out.payload, laddrs.size(), Page{0, laddrs.size()});
-  for (const IpAddr& a : laddrs) {
-    msg::LaddrAddr e{};
-    e.family = static_cast<uint8_t>(key.family);
-    std::memcpy(e.addr, a.bytes.data(), sizeof e.addr);
-    append(out.payload, e);
-  }
+  put_laddrs(out.payload, key.family, laddrs);
   return 0;
 }
 

@@ -24,12 +24,7 @@ int get_snat(Ctx c, const ctrl::Request& in, ctrl::Response& out) {
     e.dport_max = r.dport_max;
     e.num_laddrs = static_cast<uint32_t>(r.laddrs.size());
     append(out.payload, e);
-    for (const IpAddr& a : r.laddrs) {
-      msg::LaddrAddr l{};
-      l.family = e.family;
-      std::memcpy(l.addr, a.bytes.data(), sizeof l.addr);
-      append(out.payload, l);
-    }
+    put_laddrs(out.payload, r.family, r.laddrs);
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "ext_util.hpp"
 
 #include <cerrno>
+#include <cstring>
 
 
 namespace fulcrum::ipvs::sockopt {
@@ -82,6 +83,15 @@ void put_head(std::vector<unsigned char>& out, size_t total, const Page& p) {
   const msg::ListHead head{msg::kVersion, static_cast<uint32_t>(p.count), static_cast<uint32_t>(total),
                            static_cast<uint32_t>(p.first)};
   append(out, head);
+}
+
+void put_laddrs(std::vector<unsigned char>& out, Family f, const std::vector<IpAddr>& addrs) {
+  for (const IpAddr& a : addrs) {
+    msg::LaddrAddr e{};
+    e.family = static_cast<uint8_t>(f);
+    std::memcpy(e.addr, a.bytes.data(), sizeof e.addr);
+    append(out, e);
+  }
 }
 
 }  // namespace fulcrum::ipvs::sockopt

@@ -32,6 +32,8 @@ struct Page {
 };
 Page page_of(size_t total, uint32_t offset, uint32_t max);
 void put_head(std::vector<unsigned char>& out, size_t total, const Page& p);
+// One msg::LaddrAddr record per address: a local-address group, a binding's or an SNAT rule's pool.
+void put_laddrs(std::vector<unsigned char>& out, Family f, const std::vector<IpAddr>& addrs);
 
 // Every extension request has one fixed size: the registry refuses any other before the handler runs.
 template <class Req>
