@@ -11,6 +11,9 @@ packages=(
   # test labs and peers
   iproute2 iputils-ping ethtool procps psmisc python3 python3-pytest python3-scapy tcpdump curl nginx-light
   ipvsadm keepalived
+  # operators' tools: dpdk-devbind.py and dpdk-hugepages.py (doc/getting-started.md); man pages and the test
+  # that renders them
+  dpdk groff-base man-db
 )
 
 missing=()
