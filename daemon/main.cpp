@@ -101,6 +101,9 @@ fulcrum::core::CoreConfig configure(ConfigDocument& doc, Modules& modules) {
   auto core = fulcrum::core::read_core_config(root);
   for (auto& m : modules) m->configure(root);
   doc.reject_unknown_keys();
+  for (auto& m : modules) {
+    for (std::string& dev : m->pci_devices()) core.eal.pci_allow.push_back(std::move(dev));
+  }
   return core;
 }
 

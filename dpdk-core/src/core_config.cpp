@@ -150,8 +150,14 @@ CoreConfig read_core_config(ConfigTable& root) {
 }
 
 std::vector<std::string> eal_arguments(const EalConfig& eal, const std::string& program) {
-  std::vector<std::string> args{program, "--no-pci", "--file-prefix", eal.file_prefix, "-m",
-                                std::to_string(eal.memory_mb)};
+  std::vector<std::string> args{program};
+  if (eal.pci_allow.empty()) {
+    args.emplace_back("--no-pci");
+  } else {
+    // An allow list: EAL takes only the configured NICs, never one the host's own stack uses.
+    for (const std::string& dev : eal.pci_allow) args.insert(args.end(), {"-a", dev});
+  }
+  args.insert(args.end(), {"--file-prefix", eal.file_prefix, "-m", std::to_string(eal.memory_mb)});
   if (eal.memory == EalConfig::Memory::no_huge) {
     args.insert(args.end(), {"--no-huge", "--no-shconf"});
   } else if (eal.in_memory) {

@@ -1,6 +1,8 @@
 #include "fulcrum/netif/netif_config.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 
 #include <arpa/inet.h>
 
@@ -28,8 +30,11 @@ PortConfig read_port_keys(core::ConfigTable& t) {
   PortConfig p;
   p.name = t.get_string("name", "", "required: the device name dpip shows, e.g. \"dpdk0\" (1-15 of a-z A-Z 0-9 _ - .)");
   p.vdev = t.get_string("vdev", "",
-                        "required: the vdev string, e.g. \"net_af_packet0,iface=veth1,qdisc_bypass=1\"; "
+                        "the vdev string, e.g. \"net_af_packet0,iface=veth1,qdisc_bypass=1\" (or pci); "
                         "the device name is the text before the first comma");
+  p.pci = t.get_string("pci", "",
+                       "a NIC bound to vfio-pci or uio_pci_generic by its PCI address, e.g. \"0000:03:00.0\" "
+                       "(or vdev)");
   p.rx_queues = static_cast<uint16_t>(t.get_int("rx_queues", 0, 0, 64,
                                                 "RX queues; 0: one per worker (af_packet: every queue pair)"));
   p.tx_queues = static_cast<uint16_t>(
@@ -53,21 +58,37 @@ void validate_kni(core::ConfigTable& t, PortConfig& p) {
   }
 }
 
-void validate_port(core::ConfigTable& t, const PortConfig& p, const std::vector<PortConfig>& earlier) {
+// Normalises `pci` in place; the raw text stays in the error.
+void read_pci(core::ConfigTable& t, PortConfig& p) {
+  if (!t.has("pci")) return;
+  const std::string canonical = canonical_pci_address(p.pci);
+  if (canonical.empty()) {
+    t.fail("pci", "must be a PCI address, domain:bus:device.function or bus:device.function in hex, e.g. "
+                  "\"0000:03:00.0\" (lspci -D, dpdk-devbind.py --status)");
+  }
+  p.pci = canonical;
+}
+
+void validate_port(core::ConfigTable& t, PortConfig& p, const std::vector<PortConfig>& earlier) {
   if (!t.has("name")) t.fail("name", "is required (a string)");
   if (const std::string problem = device_name_problem(p.name); !problem.empty()) t.fail("name", problem);
-  if (!t.has("vdev")) t.fail("vdev", "is required (a string)");
-  if (vdev_device_name(p.vdev).empty()) {
+  if (t.has("vdev") == t.has("pci")) {
+    t.fail(t.has("pci") ? "pci" : "vdev", "a port is either a vdev string or a PCI address: exactly one of the two");
+  }
+  const char* key = t.has("pci") ? "pci" : "vdev";
+  read_pci(t, p);
+  if (t.has("vdev") && vdev_device_name(p.vdev).empty()) {
     t.fail("vdev", "must start with a device name, e.g. \"net_af_packet0,iface=veth1\"");
   }
   for (size_t i = 0; i < earlier.size(); ++i) {
     if (earlier[i].name == p.name) t.fail("name", "must be unique: port[" + std::to_string(i) + "] has it too");
-    if (vdev_device_name(earlier[i].vdev) == vdev_device_name(p.vdev)) {
-      t.fail("vdev", "must name a device of its own: port[" + std::to_string(i) + "] creates \"" +
-                         std::string(vdev_device_name(p.vdev)) + "\" too");
+    if (port_device_name(earlier[i]) == port_device_name(p)) {
+      t.fail(key, "must name a device of its own: port[" + std::to_string(i) + "] takes \"" +
+                      std::string(port_device_name(p)) + "\" too");
     }
   }
 }
+
 
 VlanConfig read_vlan_keys(core::ConfigTable& t) {
   VlanConfig v;
@@ -178,8 +199,8 @@ void validate_bond(core::ConfigTable& t, BondConfig& b, const NetifConfig& cfg, 
   for (const auto& m : b.members) {
     for (const auto& p : cfg.ports) {
       if (p.name != m) continue;
-      vdev += ",slave=" + std::string(vdev_device_name(p.vdev));
-      if (m == b.primary) vdev += ",primary=" + std::string(vdev_device_name(p.vdev));
+      vdev += ",slave=" + std::string(port_device_name(p));
+      if (m == b.primary) vdev += ",primary=" + std::string(port_device_name(p));
     }
   }
   if (b.mode == BondMode::balance || b.mode == BondMode::lacp) {
@@ -251,6 +272,52 @@ KniRule validate_kni_rule(core::ConfigTable& t, KniRuleText k, const NetifConfig
 }  // namespace
 
 std::string_view vdev_device_name(std::string_view vdev) { return vdev.substr(0, vdev.find(',')); }
+
+std::string_view port_device_name(const PortConfig& p) {
+  return p.pci.empty() ? vdev_device_name(p.vdev) : std::string_view(p.pci);
+}
+
+std::string canonical_pci_address(std::string_view text) {
+  // domain (4 hex, optional), bus (2), device (2, at most 0x1f), function (1, at most 7)
+  auto hex = [](std::string_view s, unsigned* v) {
+    *v = 0;
+    for (char c : s) {
+      if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+      const char lc = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      *v = *v * 16 + static_cast<unsigned>(lc <= '9' ? lc - '0' : lc - 'a' + 10);
+    }
+    return !s.empty();
+  };
+  std::string_view domain = "0000";
+  const size_t colons = static_cast<size_t>(std::count(text.begin(), text.end(), ':'));
+  if (colons == 2) {
+    domain = text.substr(0, text.find(':'));
+    text.remove_prefix(domain.size() + 1);
+  } else if (colons != 1) {
+    return {};
+  }
+  const size_t colon = text.find(':');
+  const size_t dot = text.find('.');
+  if (dot == std::string_view::npos || dot < colon) return {};
+  const std::string_view bus = text.substr(0, colon), dev = text.substr(colon + 1, dot - colon - 1),
+                         fn = text.substr(dot + 1);
+  unsigned d = 0, b = 0, v = 0, f = 0;
+  if (domain.size() != 4 || bus.size() != 2 || dev.size() != 2 || fn.size() != 1 || !hex(domain, &d) ||
+      !hex(bus, &b) || !hex(dev, &v) || !hex(fn, &f) || v > 0x1f || f > 7) {
+    return {};
+  }
+  char out[16];
+  std::snprintf(out, sizeof out, "%04x:%02x:%02x.%x", d, b, v, f);
+  return out;
+}
+
+std::vector<std::string> pci_devices(const NetifConfig& cfg) {
+  std::vector<std::string> out;
+  for (const PortConfig& p : cfg.ports) {
+    if (!p.pci.empty()) out.push_back(p.pci);
+  }
+  return out;
+}
 
 std::string device_name_problem(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLen || !std::all_of(name.begin(), name.end(), valid_name_char)) {

@@ -19,6 +19,7 @@ class NetifModuleImpl final : public NetifModule {
   Netif& netif() override { return api_; }
 
   void configure(core::ConfigTable& root) override { cfg_ = read_netif_config(root); }
+  std::vector<std::string> pci_devices() const override { return netif::pci_devices(cfg_); }
 
   void init(core::ModuleContext& ctx) override {
     dp_.open(cfg_, ctx.runtime);

@@ -15,21 +15,37 @@ namespace {
 std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
 
 [[noreturn]] void fail(const PortConfig& cfg, const std::string& what) {
-  throw std::runtime_error("port '" + cfg.name + "' (vdev \"" + cfg.vdev + "\"): " + what);
+  const std::string dev = cfg.pci.empty() ? "vdev \"" + cfg.vdev + "\"" : "pci \"" + cfg.pci + "\"";
+  throw std::runtime_error("port '" + cfg.name + "' (" + dev + "): " + what);
+}
+
+// EAL probed the NIC at its start (the daemon allows exactly the configured PCI addresses), if a DPDK driver
+// could take it: there is nothing to create, only the port to find.
+uint16_t find_pci_port(const PortConfig& cfg) {
+  uint16_t port_id = 0;
+  if (rte_eth_dev_get_port_by_name(cfg.pci.c_str(), &port_id) != 0) {
+    fail(cfg, "no DPDK port on this PCI address: is the NIC there (lspci -D) and bound to vfio-pci or "
+              "uio_pci_generic (dpdk-devbind.py --status)?");
+  }
+  return port_id;
 }
 
 
 }  // namespace
 
 uint16_t probe_port(const PortConfig& cfg, std::string* driver) {
-  const std::string dev_name(vdev_device_name(cfg.vdev));
-  if (const int rc = rte_dev_probe(cfg.vdev.c_str()); rc < 0) {
-    fail(cfg, "can not create the device: " + err_text(rc) + " (check the driver name and its arguments)");
-  }
   uint16_t port_id = 0;
-  if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &port_id) != 0) {
-    rte_eal_hotplug_remove("vdev", dev_name.c_str());
-    fail(cfg, "the device \"" + dev_name + "\" is not an ethernet port");
+  if (!cfg.pci.empty()) {
+    port_id = find_pci_port(cfg);
+  } else {
+    const std::string dev_name(vdev_device_name(cfg.vdev));
+    if (const int rc = rte_dev_probe(cfg.vdev.c_str()); rc < 0) {
+      fail(cfg, "can not create the device: " + err_text(rc) + " (check the driver name and its arguments)");
+    }
+    if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &port_id) != 0) {
+      rte_eal_hotplug_remove("vdev", dev_name.c_str());
+      fail(cfg, "the device \"" + dev_name + "\" is not an ethernet port");
+    }
   }
   rte_eth_dev_info info{};
   if (const int rc = rte_eth_dev_info_get(port_id, &info); rc != 0) {
@@ -78,6 +94,14 @@ OpenedPort open_port(const PortConfig& cfg, unsigned workers, rte_mempool* pool)
     if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) {
       conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
       out.tx_vlan_insert = true;
+    }
+    // Several RX queues on a NIC: it spreads flows over them by hash (RSS) on whatever of the IP addresses and
+    // TCP/UDP ports it can hash. Replies are steered in software anyway (local ports name their worker). The
+    // vdevs spread by themselves (af_packet's fanout) or have one source (tap, ring, pcap): left as they are.
+    const uint64_t rss = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+    if (!cfg.pci.empty() && out.rx_queues > 1 && rss != 0) {
+      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+      conf.rx_adv_conf.rss_conf.rss_hf = rss;
     }
     if (const int rc = rte_eth_dev_configure(out.port_id, out.rx_queues, out.tx_queues, &conf); rc != 0) {
       fail(cfg, "configure with " + std::to_string(out.rx_queues) + " RX / " + std::to_string(out.tx_queues) +

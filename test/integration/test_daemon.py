@@ -158,3 +158,19 @@ def test_missing_config_file_exits_2(tmp_path):
     r = subprocess.run([FULCRUMD, "-c", str(tmp_path / "bad.conf")], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
     assert "No such file" in r.stderr
+
+
+def test_a_pci_port_with_no_nic_there_stops_the_start_naming_it(tmp_path):
+    """No NIC here: a port at a PCI address that has none still starts EAL with that address allowed (and no
+    other), then stops fulcrumd with the port, the address and what to check, leaving no socket behind."""
+    sock = tmp_path / "s"
+    conf = tmp_path / "pci.conf"
+    conf.write_text(CONFIG.replace("@PREFIX@", f"pci{os.getpid()}").replace("@SOCKET@", str(sock)) +
+                    '[[port]]\nname = "dpdk0"\npci = "ff:1f.7"\n')
+    r = subprocess.run([FULCRUMD, "-c", str(conf), "--check"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([FULCRUMD, "-c", str(conf)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert "port 'dpdk0' (pci \"0000:ff:1f.7\"): no DPDK port on this PCI address" in r.stderr
+    assert "vfio-pci" in r.stderr
+    assert not sock.exists()

@@ -93,6 +93,18 @@ configtest = "err"
   CHECK(has("--log-level=pmd:debug"));
 }
 
+TEST_CASE("PCI devices replace --no-pci with an allow list") {
+  auto eal = read("").eal;
+  eal.pci_allow = {"0000:03:00.0", "0000:03:00.1"};
+  const auto args = eal_arguments(eal, "x");
+  CHECK(std::find(args.begin(), args.end(), "--no-pci") == args.end());
+  const auto a = std::find(args.begin(), args.end(), "-a");
+  REQUIRE(a + 3 < args.end());
+  CHECK(*(a + 1) == "0000:03:00.0");
+  CHECK(*(a + 2) == "-a");
+  CHECK(*(a + 3) == "0000:03:00.1");
+}
+
 TEST_CASE("no-huge memory gives --no-huge and --no-shconf") {
   const auto args = eal_arguments(read("").eal, "x");
   CHECK(std::find(args.begin(), args.end(), "--no-huge") != args.end());

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "fulcrum/core/config.hpp"
 #include "config_test_util.hpp"
@@ -90,6 +91,39 @@ TEST_CASE("bad ports are refused naming the key, the value and what is allowed")
 
   e = error_of("[[port]]\nname = \"a\"\n" + good + "speed = 10\n");
   CHECK(contains(e, "port[0].speed"));
+}
+
+namespace {
+const std::string kOnePort = "[[port]]\nname = \"dpdk0\"\nvdev = \"net_null0\"\n";
+}
+
+TEST_CASE("a port can be a NIC by its PCI address, which EAL is then told to probe") {
+  auto cfg = read("[[port]]\nname = \"dpdk0\"\npci = \"0000:3B:00.1\"\n[[port]]\nname = \"dpdk1\"\npci = \"5e:00.0\"\n"
+                  "[[port]]\nname = \"dpdk2\"\nvdev = \"net_null0\"\n");
+  REQUIRE(cfg.ports.size() == 3);
+  CHECK(cfg.ports[0].pci == "0000:3b:00.1");  // as DPDK names the device: lower case, with its domain
+  CHECK(cfg.ports[1].pci == "0000:5e:00.0");
+  CHECK(fulcrum::netif::port_device_name(cfg.ports[1]) == "0000:5e:00.0");
+  CHECK(fulcrum::netif::port_device_name(cfg.ports[2]) == "net_null0");
+  CHECK(fulcrum::netif::pci_devices(cfg) == std::vector<std::string>{"0000:3b:00.1", "0000:5e:00.0"});
+  CHECK(fulcrum::netif::pci_devices(read(kOnePort)).empty());
+}
+
+TEST_CASE("bad PCI ports are refused naming the key and the value") {
+  auto e = error_of("[[port]]\nname = \"a\"\npci = \"0000:03:00\"\n");
+  CHECK(contains(e, "'port[0].pci' = \"0000:03:00\""));
+  CHECK(contains(e, "domain:bus:device.function"));
+  for (const char* bad : {"03:00.8", "03:20.0", "3:00.0", "0000:03:00.0.1", "zz:00.0", "00000:03:00.0", ""}) {
+    INFO(bad);
+    CHECK(contains(error_of(std::string("[[port]]\nname = \"a\"\npci = \"") + bad + "\"\n"), "'port[0].pci'"));
+  }
+  e = error_of("[[port]]\nname = \"a\"\npci = \"03:00.0\"\nvdev = \"net_null0\"\n");
+  CHECK(contains(e, "exactly one of the two"));
+  e = error_of("[[port]]\nname = \"a\"\n");
+  CHECK(contains(e, "exactly one of the two"));
+  e = error_of("[[port]]\nname = \"a\"\npci = \"03:00.0\"\n[[port]]\nname = \"b\"\npci = \"0000:03:00.0\"\n");
+  CHECK(contains(e, "'port[1].pci'"));
+  CHECK(contains(e, "port[0]"));
 }
 
 namespace {

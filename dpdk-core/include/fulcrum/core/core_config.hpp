@@ -19,6 +19,7 @@ struct EalConfig {
   bool in_memory = false;  // hugepages only: no hugetlbfs mount, no files left behind by a crash
   std::string huge_dir;    // hugepages only, when not in_memory
   std::vector<std::string> extra_args;
+  std::vector<std::string> pci_allow;  // the modules' PCI devices (Module::pci_devices); empty: --no-pci
   std::vector<std::pair<unsigned, unsigned>> lcore_cpus;  // (lcore, cpu) for every lcore in use
 };
 

@@ -22,6 +22,7 @@ constexpr uint16_t kMaxMtu = 9600;
 struct PortConfig {
   std::string name;              // "dpdk0": the netdev name dpip shows
   std::string vdev;              // full devargs: "net_af_packet0,iface=veth1,qdisc_bypass=1"
+  std::string pci;               // or a NIC's PCI address, "0000:03:00.0" (always with its domain here)
   uint16_t rx_queues = 0;        // 0: automatic (one per worker; every queue pair for af_packet)
   uint16_t tx_queues = 0;        // 0: automatic (one per worker, plus one for the master)
   uint16_t rx_desc = 1024;
@@ -83,6 +84,13 @@ NetifConfig read_netif_config(core::ConfigTable& root);
 
 // The device name in a vdev string: the text before the first comma ("net_af_packet0").
 std::string_view vdev_device_name(std::string_view vdev);
+// The DPDK device name of a port: its PCI address, or its vdev's device name.
+std::string_view port_device_name(const PortConfig& p);
+// A PCI address as DPDK names the device, "0000:03:00.0", from "0000:03:00.0" or "03:00.0"; empty when `text`
+// is not one (hex digits: a domain of 4, a bus of 2, a device of 2 up to 1f, a function 0 to 7).
+std::string canonical_pci_address(std::string_view text);
+// The PCI addresses of the config's ports: the devices EAL must probe (and no other).
+std::vector<std::string> pci_devices(const NetifConfig& cfg);
 
 // Validation shared by the config and `dpip vlan add`: an empty string when `name` can name a device.
 std::string device_name_problem(std::string_view name);
