@@ -117,9 +117,25 @@ Conn* ConnTable::lookup(const FlowKey& k, ConnDir* dir) const {
   return p.b2 == p.b1 ? nullptr : search(buckets_[p.b2], p.sig, k, dir);
 }
 
+uint32_t ConnTable::first_candidate(const Place& p) const {
+  for (const uint32_t bi : {p.b1, p.b2}) {
+    const Bucket& b = buckets_[bi];
+    for (unsigned s = 0; s < kBucketSlots; ++s) {
+      if (b.sig[s] == p.sig && b.slot[s] != kEmpty) return b.slot[s];
+    }
+  }
+  return kEmpty;
+}
+
+// Three passes over the burst, so that its memory misses overlap instead of following one another: the
+// buckets are prefetched; then, once they have had the rest of the burst to arrive, each one's first entry
+// with the key's signature is prefetched (both its lines: the addresses in the first, the ports, protocol and
+// state in the second); then the keys are compared. At millions of connections nearly every bucket and entry
+// is a miss. A signature shared by another key (1 in 65536 per slot) falls back to the buckets' full search.
 void ConnTable::lookup_burst(const FlowKey* const* keys, unsigned n, Conn** out, ConnDir* dirs) const {
   constexpr unsigned kMaxBurst = 64;
   Place places[kMaxBurst];
+  uint32_t cand[kMaxBurst];
   for (unsigned base = 0; base < n; base += kMaxBurst) {
     const unsigned m = n - base < kMaxBurst ? n - base : kMaxBurst;
     for (unsigned i = 0; i < m; ++i) {
@@ -128,9 +144,25 @@ void ConnTable::lookup_burst(const FlowKey* const* keys, unsigned n, Conn** out,
       rte_prefetch0(&buckets_[places[i].b2]);
     }
     for (unsigned i = 0; i < m; ++i) {
+      cand[i] = first_candidate(places[i]);
+      if (cand[i] == kEmpty) continue;
+      const Conn* c = &conns_[cand[i] & ~kDirBit];
+      rte_prefetch0(c);
+      rte_prefetch0(reinterpret_cast<const char*>(c) + RTE_CACHE_LINE_SIZE);
+    }
+    for (unsigned i = 0; i < m; ++i) {
+      out[base + i] = nullptr;
+      if (cand[i] == kEmpty) continue;  // no slot carries the signature: no connection has the key
       const FlowKey& k = *keys[base + i];
+      const ConnDir d = (cand[i] & kDirBit) ? ConnDir::out : ConnDir::in;
+      Conn* c = &conns_[cand[i] & ~kDirBit];
+      if (c->matches(k, d)) {
+        dirs[base + i] = d;
+        out[base + i] = c;
+        continue;
+      }
       const Place& p = places[i];
-      Conn* c = search(buckets_[p.b1], p.sig, k, &dirs[base + i]);
+      c = search(buckets_[p.b1], p.sig, k, &dirs[base + i]);
       if (c == nullptr && p.b2 != p.b1) c = search(buckets_[p.b2], p.sig, k, &dirs[base + i]);
       out[base + i] = c;
     }

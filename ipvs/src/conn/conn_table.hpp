@@ -81,6 +81,8 @@ class ConnTable {
   };
   Place place_of(const FlowKey& k) const;
   Conn* search(const Bucket& b, uint16_t sig, const FlowKey& k, ConnDir* dir) const;
+  // The first slot value of either bucket whose signature is `sig`, or kEmpty when neither has one.
+  uint32_t first_candidate(const Place& p) const;
   bool add_slot(const FlowKey& k, uint32_t value);
   void remove_slot(const FlowKey& k, uint32_t value);
 
