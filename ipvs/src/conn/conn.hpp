@@ -45,7 +45,7 @@ struct alignas(64) Conn {
   uint16_t laddr_id;  // FullNAT: the local address's id in the worker's LocalPortPool
   uint8_t forward;    // ForwardMethod
   uint8_t reserved8;
-  uint32_t reserved32;
+  uint32_t touched;  // the timer wheel's tick at the connection's last packet (the timer is re-armed lazily)
 
   // The key a packet of direction `dir` carries.
   bool matches(const FlowKey& k, ConnDir dir) const {

@@ -119,6 +119,12 @@ uint32_t IpvsDataplane::timeout_s(const Conn& c) const {
   }
 }
 
+uint32_t IpvsDataplane::ticks_left(const LcoreIpvs& L, const Conn& c) const {
+  const uint32_t idle = L.wheel->now() - c.touched;  // wraps as the wheel's ticks do
+  const uint32_t timeout = ticks(timeout_s(c));
+  return idle < timeout ? timeout - idle : 0;
+}
+
 void IpvsDataplane::release(LcoreIpvs& L, Conn& c) {
   if (c.flags & kConnBound) {
     WorkerService* svc = L.services->at(c.service);
@@ -151,6 +157,11 @@ void IpvsDataplane::release(LcoreIpvs& L, Conn& c) {
 void IpvsDataplane::on_expire(core::Timer* t, void* ctx) {
   auto* L = static_cast<LcoreIpvs*>(ctx);
   auto* c = reinterpret_cast<Conn*>(reinterpret_cast<char*>(t) - offsetof(Conn, timer));
+  const uint32_t left = L->dp->ticks_left(*L, *c);
+  if (left != 0) {
+    L->wheel->arm(c->timer, L->expire_kind, left);  // packets came since it was armed
+    return;
+  }
   L->add(DpCtr::conn_expired);
   L->dp->release(*L, *c);
 }

@@ -188,6 +188,7 @@ bool IpvsDataplane::forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, Pac
     if (extra != nullptr) extra->stats.add_out(bytes);
   }
   const ForwardOps* ops = forward_ops(static_cast<ForwardMethod>(c.forward));
+  const uint8_t state_before = c.state;
   if (c.proto == IPPROTO_TCP) {
     const TcpDirection tdir = dir == ConnDir::out ? TcpDirection::output
                               : ops->input_only   ? TcpDirection::input_only
@@ -210,7 +211,11 @@ bool IpvsDataplane::forward(LcoreIpvs& L, Conn& c, ConnDir dir, rte_mbuf* m, Pac
       c.state = static_cast<uint8_t>(next);
     }
   }
-  L.wheel->arm(c.timer, L.expire_kind, ticks(timeout_s(c)));
+  // A packet only stamps the connection; the timer moves when the state (and so the timeout) changes, and
+  // on_expire re-arms for whatever is left since the last stamp. Re-arming on every packet would relink the
+  // timer between slots of the wheel, writing into other connections' cache lines each time.
+  c.touched = L.wheel->now();
+  if (c.state != state_before || !c.timer.armed()) L.wheel->arm(c.timer, L.expire_kind, ticks(timeout_s(c)));
   ForwardContext ctx{svc};
   if (dir == ConnDir::out) return ops->out(L, c, ctx, m, v);
   if (ops->in_egress == Egress::to_dest) {

@@ -42,7 +42,6 @@ int IpvsDataplane::on_conn_dump(IpvsDataplane* self, const ConnDumpMsg& m, ConnD
   if (L == nullptr) return EINVAL;
   auto* out = static_cast<msg::ConnEntry*>(m.out);
   const ConnTable& t = *L->conns;
-  const uint32_t now = L->wheel->now();
   uint32_t id = m.cursor;
   uint32_t n = 0;
   for (; id < t.capacity() && n < m.max; ++id) {
@@ -64,7 +63,7 @@ int IpvsDataplane::on_conn_dump(IpvsDataplane* self, const ConnDumpMsg& m, ConnD
     e.vport = c.vport;
     e.lport = c.lport;
     e.dport = c.dport;
-    const uint32_t left = c.timer.armed() ? c.timer.expires - now : 0;
+    const uint32_t left = c.timer.armed() ? self->ticks_left(*L, c) : 0;
     e.expires_ms = static_cast<uint32_t>(uint64_t{left} * self->tick_us_ / 1000);
     e.worker = L->worker;
     const char* name = c.proto == IPPROTO_TCP ? tcp_state_name(static_cast<TcpState>(c.state)) : "UDP";

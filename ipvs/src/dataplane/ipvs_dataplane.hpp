@@ -62,6 +62,8 @@ class IpvsDataplane {
   uint32_t ticks(uint32_t seconds) const { return static_cast<uint32_t>(uint64_t{seconds} * 1'000'000 / tick_us_); }
   // The timeout of a connection in its current state.
   uint32_t timeout_s(const Conn& c) const;
+  // Ticks until the connection expires: its timeout in its state from its last packet; 0 when it is due.
+  uint32_t ticks_left(const LcoreIpvs& L, const Conn& c) const;
   // Frees a connection: its dest's counters, its local port, its table entry (the expiry callback).
   void release(LcoreIpvs& L, Conn& c);
 

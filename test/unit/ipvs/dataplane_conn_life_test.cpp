@@ -39,10 +39,10 @@ Spec from_server(const Endpoints& e, uint8_t proto, uint8_t flags) {
   return s;
 }
 
-// Ticks until `c`'s timer fires.
+// Ticks until `c` expires (its timer may fire before, and re-arm for the rest).
 uint32_t armed_for(const Core& core, const Conn& c) {
   REQUIRE(c.timer.armed());
-  return c.timer.expires - core.wheel.now();
+  return core.dp->ticks_left(core.L, c);
 }
 
 }  // namespace
@@ -189,6 +189,37 @@ TEST_CASE("conn life: the timer releases the connection and gives back its port 
       CHECK(Access::create(*core.dp, core.L, svc, 0, p.k, p.m.get()) != nullptr);
     }
   }
+}
+
+TEST_CASE("conn life: a connection expires one timeout after its last packet, its timer moved only lazily") {
+  Core core;
+  Endpoints e = endpoints(4);
+  WorkerService& svc = core.add_service(e, IPPROTO_TCP);
+  Pkt syn = packet(from_client(e, IPPROTO_TCP, kTcpSyn));
+  Conn* c = Access::create(*core.dp, core.L, svc, 0, syn.k, syn.m.get());
+  REQUIRE(c != nullptr);
+  REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, syn.m.get(), syn.v));
+  Pkt ack = packet(from_client(e, IPPROTO_TCP, kTcpAck));
+  REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, ack.m.get(), ack.v));
+  const uint32_t timeout = core.dp->ticks(core.settings.tcp_s());
+  const uint32_t first_due = c->timer.expires;
+  // Half a timeout later a packet comes: the deadline moves, the timer does not (no relinking per packet).
+  core.wheel.advance(core.wheel.now() + timeout / 2);
+  Pkt data = packet(from_client(e, IPPROTO_TCP, kTcpAck | 0x08));
+  REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, data.m.get(), data.v));
+  CHECK(c->timer.expires == first_due);
+  const uint32_t last = core.wheel.now();
+  CHECK(armed_for(core, *c) == timeout);
+  // At the first deadline the timer fires, finds the packet, and re-arms for the rest.
+  core.wheel.advance(first_due);
+  CHECK(core.L.conns->size() == 1);
+  CHECK(ctr(core.L, DpCtr::conn_expired) == 0);
+  CHECK(c->timer.expires == last + timeout);
+  core.wheel.advance(last + timeout - 1);
+  CHECK(core.L.conns->size() == 1);
+  core.wheel.advance(last + timeout);
+  CHECK(core.L.conns->size() == 0);
+  CHECK(ctr(core.L, DpCtr::conn_expired) == 1);
 }
 
 TEST_CASE("conn life: a UDP flow lives for the UDP timeout") {
