@@ -45,6 +45,19 @@ uint32_t armed_for(const Core& core, const Conn& c) {
   return core.dp->ticks_left(core.L, c);
 }
 
+// A TCP connection of `e` to `svc` opened by the client's SYN (and, when `established`, its ACK).
+Conn* open_tcp(Core& core, WorkerService& svc, const Endpoints& e, bool established) {
+  Pkt syn = packet(from_client(e, IPPROTO_TCP, kTcpSyn));
+  Conn* c = Access::create(*core.dp, core.L, svc, 0, syn.k, syn.m.get());
+  REQUIRE(c != nullptr);
+  REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, syn.m.get(), syn.v));
+  if (established) {
+    Pkt ack = packet(from_client(e, IPPROTO_TCP, kTcpAck));
+    REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, ack.m.get(), ack.v));
+  }
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("conn life: a SYN to a FullNAT service makes a connection on one of the worker's local ports") {
@@ -160,15 +173,9 @@ TEST_CASE("conn life: the timer releases the connection and gives back its port 
     Core core;
     Endpoints e = endpoints(4);
     WorkerService& svc = core.add_service(e, IPPROTO_TCP);
-    Pkt syn = packet(from_client(e, IPPROTO_TCP, kTcpSyn));
-    Conn* c = Access::create(*core.dp, core.L, svc, 0, syn.k, syn.m.get());
-    REQUIRE(c != nullptr);
-    REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, syn.m.get(), syn.v));
-    if (established) {
-      Pkt ack = packet(from_client(e, IPPROTO_TCP, kTcpAck));
-      REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, ack.m.get(), ack.v));
-      REQUIRE(svc.dests[0].activeconns == 1);
-    }
+    Conn* c = open_tcp(core, svc, e, established);
+    const FlowKey key = c->key(ConnDir::in);
+    if (established) REQUIRE(svc.dests[0].activeconns == 1);
     const uint32_t due = c->timer.expires;
     core.wheel.advance(due - 1);
     CHECK(core.L.conns->size() == 1);
@@ -180,7 +187,7 @@ TEST_CASE("conn life: the timer releases the connection and gives back its port 
     CHECK(svc.dests[0].activeconns == 0);
     CHECK(svc.dests[0].inactconns == 0);
     ConnDir dir;
-    CHECK(core.L.conns->lookup(syn.k, &dir) == nullptr);
+    CHECK(core.L.conns->lookup(key, &dir) == nullptr);
     // The port can be taken again, four times.
     for (uint16_t i = 0; i < 4; ++i) {
       Spec s = from_client(e, IPPROTO_TCP, kTcpSyn);
@@ -195,12 +202,7 @@ TEST_CASE("conn life: a connection expires one timeout after its last packet, it
   Core core;
   Endpoints e = endpoints(4);
   WorkerService& svc = core.add_service(e, IPPROTO_TCP);
-  Pkt syn = packet(from_client(e, IPPROTO_TCP, kTcpSyn));
-  Conn* c = Access::create(*core.dp, core.L, svc, 0, syn.k, syn.m.get());
-  REQUIRE(c != nullptr);
-  REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, syn.m.get(), syn.v));
-  Pkt ack = packet(from_client(e, IPPROTO_TCP, kTcpAck));
-  REQUIRE(Access::forward(*core.dp, core.L, *c, ConnDir::in, ack.m.get(), ack.v));
+  Conn* c = open_tcp(core, svc, e, true);
   const uint32_t timeout = core.dp->ticks(core.settings.tcp_s());
   const uint32_t first_due = c->timer.expires;
   // Half a timeout later a packet comes: the deadline moves, the timer does not (no relinking per packet).
