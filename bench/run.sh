@@ -311,7 +311,7 @@ keep = [l for l in cpu.splitlines() if l.split(":")[0].strip() in
         ("Architecture", "CPU(s)", "Model name", "Thread(s) per core", "L1d cache", "L2 cache", "L3 cache", "Hypervisor vendor")]
 body = ("<!-- bench:begin (bench/run.sh --write-doc writes between these markers) -->\n"
         f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, {'quick' if quick == '1' else 'full'} run; "
-        f"load average {lb} before, {la} after (other builds were running on the same two cores).\n\n"
+        f"load average {lb} before, {la} after (a load above 0 is other work on the same cores).\n\n"
         + open(table).read() + "\n```\n" + "\n".join(keep) + "\n```\n<!-- bench:end -->")
 a, b = text.find("<!-- bench:begin"), text.find("<!-- bench:end -->")
 text = text[:a] + body + text[b + len("<!-- bench:end -->"):] if a >= 0 and b > a else text + "\n" + body + "\n"
