@@ -192,18 +192,8 @@ def test_ipvsadm_lines_parse():
             f"{page}:{line}: ipvsadm {' '.join(argv)}: exit {r.returncode}: {r.stderr.strip()}"
 
 
-DPIP_DAEMON = """
-[eal]
-memory = "no-huge"
-memory_mb = 256
-file_prefix = "@PREFIX@"
-[lcores]
-master = 0
-workers = [1]
-[polling]
-mode = "idle-sleep"
-[ctrl]
-socket = "@SOCKET@"
+# Appended to netns_lab's BASE_CONFIG ([eal] .. [netif] of every lab daemon): two ports that receive nothing.
+DPIP_PORTS = """
 [[port]]
 name = "dpdk0"
 vdev = "net_null0,no-rx=1"
@@ -224,9 +214,10 @@ def test_dpip_lines_run():
     dpdk1). It must parse: exit 0, or a refusal that is not a syntax error (a ping nobody answers)."""
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
     from daemon import Daemon
+    from netns_lab import BASE_CONFIG
     lines = tool_lines("dpip")
     assert len(lines) >= 10, lines
-    d = Daemon(FULCRUMD, DPIP_DAEMON, "fulcrum-docs")
+    d = Daemon(FULCRUMD, BASE_CONFIG + DPIP_PORTS, "fulcrum-docs")
     try:
         d.start()
         env = dict(os.environ, FULCRUM_CTRL_SOCKET=d.socket)
