@@ -14,18 +14,6 @@ using Access = fulcrum::ipvs::DataplaneTestAccess;
 
 namespace {
 
-struct Pkt {
-  Mbuf m;
-  PacketView v;
-  FlowKey k;
-};
-
-Pkt packet(const Spec& s) {
-  Pkt p{pool_mbuf(build(s), l3_len_of(s)), {}, {}};
-  REQUIRE(parse_packet(p.m.get(), s.family, &p.v, &p.k) == ParseResult::flow);
-  return p;
-}
-
 Spec from_client(const Endpoints& e, uint8_t proto, uint8_t flags) {
   Spec s = client_to_vip(e, proto);
   s.flags = flags;

@@ -18,22 +18,6 @@ extern const ForwardOps kDrouteOps;
 extern const ForwardOps kTunnelOps;
 }  // namespace fulcrum::ipvs
 
-namespace {
-
-struct Pkt {
-  Mbuf m;
-  PacketView v;
-  FlowKey k;
-};
-
-Pkt packet(const Spec& s) {
-  Pkt p{pool_mbuf(build(s), l3_len_of(s)), {}, {}};
-  REQUIRE(parse_packet(p.m.get(), s.family, &p.v, &p.k) == ParseResult::flow);
-  return p;
-}
-
-}  // namespace
-
 TEST_CASE("dr: the module is registered and sends towards the real server without rewriting") {
   const ForwardOps* ops = forward_ops(ForwardMethod::droute);
   REQUIRE(ops == &kDrouteOps);

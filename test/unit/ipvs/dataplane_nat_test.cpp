@@ -26,18 +26,6 @@ Endpoints nat_endpoints(uint8_t family) {
   return e;
 }
 
-struct Pkt {
-  Mbuf m;
-  PacketView v;
-  FlowKey k;
-};
-
-Pkt packet(const Spec& s) {
-  Pkt p{pool_mbuf(build(s), l3_len_of(s)), {}, {}};
-  REQUIRE(parse_packet(p.m.get(), s.family, &p.v, &p.k) == ParseResult::flow);
-  return p;
-}
-
 // Judges what came out: the tuple, the reference checksum, the rest of the packet untouched.
 void check_out(const std::vector<uint8_t>& before, const Decoded& d, const Addr& src, uint16_t sport, const Addr& dst,
                uint16_t dport) {

@@ -20,18 +20,6 @@ using Access = fulcrum::ipvs::DataplaneTestAccess;
 
 namespace {
 
-struct Pkt {
-  Mbuf m;
-  PacketView v;
-  FlowKey k;
-};
-
-Pkt packet(const Spec& s) {
-  Pkt p{pool_mbuf(build(s), l3_len_of(s)), {}, {}};
-  REQUIRE(parse_packet(p.m.get(), s.family, &p.v, &p.k) == ParseResult::flow);
-  return p;
-}
-
 IpAddr ip(const Addr& a) {
   IpAddr out;
   std::memcpy(out.bytes.data(), a.data(), 16);

@@ -231,6 +231,12 @@ Mbuf make_mbuf(Layout layout, const std::vector<uint8_t>& bytes, uint16_t l3_len
   return layout == Layout::pool ? pool_mbuf(bytes, l3_len) : tight_mbuf(bytes, l3_len, 64);
 }
 
+Pkt packet(const Spec& s) {
+  Pkt p{pool_mbuf(build(s), l3_len_of(s)), {}, {}};
+  REQUIRE(parse_packet(p.m.get(), s.family, &p.v, &p.k) == ParseResult::flow);
+  return p;
+}
+
 std::vector<uint8_t> bytes_of(const rte_mbuf* m) {
   std::vector<uint8_t> out(m->pkt_len);
   const void* p = rte_pktmbuf_read(m, 0, m->pkt_len, out.data());

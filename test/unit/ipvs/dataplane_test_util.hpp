@@ -128,6 +128,13 @@ Mbuf tight_mbuf(const std::vector<uint8_t>& bytes, uint16_t l3_len, uint16_t hea
 enum class Layout { pool, tight };
 Mbuf make_mbuf(Layout layout, const std::vector<uint8_t>& bytes, uint16_t l3_len);
 std::vector<uint8_t> bytes_of(const rte_mbuf* m);
+// A built packet in a pool mbuf, parsed as the path parses it (a flow, or the test fails).
+struct Pkt {
+  Mbuf m;
+  PacketView v;
+  FlowKey k;
+};
+Pkt packet(const Spec& s);
 
 // ---- decoding what came out ----
 struct Decoded {
