@@ -26,21 +26,6 @@ Endpoints nat_endpoints(uint8_t family) {
   return e;
 }
 
-// Judges what came out: the tuple, the reference checksum, the rest of the packet untouched.
-void check_out(const std::vector<uint8_t>& before, const Decoded& d, const Addr& src, uint16_t sport, const Addr& dst,
-               uint16_t dport) {
-  const size_t n = alen(d.family);
-  CHECK(std::equal(d.src.begin(), d.src.begin() + static_cast<long>(n), src.begin()));
-  CHECK(std::equal(d.dst.begin(), d.dst.begin() + static_cast<long>(n), dst.begin()));
-  CHECK(d.sport == sport);
-  CHECK(d.dport == dport);
-  CHECK(d.csum == d.ref_csum);
-  const Decoded b = decode(before);
-  CHECK(d.payload == b.payload);
-  CHECK(d.tcp_opts == b.tcp_opts);
-  CHECK(d.flags == b.flags);
-}
-
 }  // namespace
 
 TEST_CASE("nat: the client's packets go to the real server, its replies come back from the VIP") {
@@ -59,14 +44,14 @@ TEST_CASE("nat: the client's packets go to the real server, its replies come bac
       const auto in_bytes = build(in);
       Pkt p = packet(in);
       REQUIRE(kMasqOps.in(L, c, ctx, p.m.get(), p.v));
-      check_out(in_bytes, decode(bytes_of(p.m.get())), e.caddr, e.cport, e.daddr, e.dport);
+      check_rewritten(in_bytes, decode(bytes_of(p.m.get())), e.caddr, e.cport, e.daddr, e.dport);
 
       Spec out = server_to_laddr(e, proto);
       out.payload = {9, 8, 7, 6};
       const auto out_bytes = build(out);
       Pkt q = packet(out);
       REQUIRE(kMasqOps.out(L, c, ctx, q.m.get(), q.v));
-      check_out(out_bytes, decode(bytes_of(q.m.get())), e.vaddr, e.vport, e.caddr, e.cport);
+      check_rewritten(out_bytes, decode(bytes_of(q.m.get())), e.vaddr, e.vport, e.caddr, e.cport);
     }
   }
 }
@@ -103,7 +88,7 @@ TEST_CASE("nat: random payloads and checksums stay right through both rewrites")
     const auto before = build(s);
     Pkt p = packet(s);
     REQUIRE(kMasqOps.in(L, c, ForwardContext{}, p.m.get(), p.v));
-    check_out(before, decode(bytes_of(p.m.get())), e.caddr, e.cport, e.daddr, e.dport);
+    check_rewritten(before, decode(bytes_of(p.m.get())), e.caddr, e.cport, e.daddr, e.dport);
   }
 }
 

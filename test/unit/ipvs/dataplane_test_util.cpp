@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -229,6 +230,20 @@ Mbuf tight_mbuf(const std::vector<uint8_t>& bytes, uint16_t l3_len, uint16_t hea
 Mbuf make_mbuf(Layout layout, const std::vector<uint8_t>& bytes, uint16_t l3_len) {
   // Tight, yet with room in front for TOA: only reads and writes past the end would go unseen otherwise.
   return layout == Layout::pool ? pool_mbuf(bytes, l3_len) : tight_mbuf(bytes, l3_len, 64);
+}
+
+void check_rewritten(const std::vector<uint8_t>& before, const Decoded& d, const Addr& src, uint16_t sport,
+                     const Addr& dst, uint16_t dport) {
+  const size_t n = alen(d.family);
+  CHECK(std::equal(d.src.begin(), d.src.begin() + static_cast<long>(n), src.begin()));
+  CHECK(std::equal(d.dst.begin(), d.dst.begin() + static_cast<long>(n), dst.begin()));
+  CHECK(d.sport == sport);
+  CHECK(d.dport == dport);
+  CHECK(d.csum == d.ref_csum);
+  const Decoded b = decode(before);
+  CHECK(d.payload == b.payload);
+  CHECK(d.tcp_opts == b.tcp_opts);
+  CHECK(d.flags == b.flags);
 }
 
 Pkt packet(const Spec& s) {

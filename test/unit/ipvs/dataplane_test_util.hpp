@@ -156,6 +156,11 @@ struct Decoded {
   uint16_t ref_csum = 0;  // what the reference computes for this packet
 };
 Decoded decode(const std::vector<uint8_t>& pkt);
+// Judges a rewritten packet against what it was: the tuple (addresses in the family's length, ports in host
+// order), the reference L4 checksum, and payload, options and flags untouched. (The IPv4 header checksum is
+// Inet::output's, after the hook.)
+void check_rewritten(const std::vector<uint8_t>& before, const Decoded& d, const Addr& src, uint16_t sport,
+                     const Addr& dst, uint16_t dport);
 
 // The TCP option of `kind` reachable by a receiver's walk over `opts` (stopping at EOL, as Linux and the toa
 // modules do), or an empty vector.
